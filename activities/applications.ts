@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { ApplicationForm } from '../domain/application';
+import { ineligibilityReasons, type Comune, type IneligibilityReason } from '../domain/eligibility';
+import type { CallRules } from '../domain/rules';
+import { advanceApplication, appendAudit, insertApplication } from '../db/repositories/applications';
+import { enqueueNotification } from '../db/repositories/notifications';
+import type { Db } from '../db/connect';
+
+export interface TransitionRecord {
+  applicationId: string;
+  seq: number;
+  eventType: string;
+  fromState: string | null;
+  toState: string;
+  actor: string;
+  role: string;
+  payload: unknown;
+  occurredAt: string;
+  facts: { implementingBody: string | null } & Record<string, unknown>;
+  deadline: unknown;
+}
+
+export interface RegisterInput {
+  applicationId: string;
+  rules: CallRules;
+  form: ApplicationForm;
+  actor: string;
+  role: string;
+  occurredAt: string;
+}
+
+/** Stable JSON (sorted keys), so the same payload always yields the same digest. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const payloadDigest = (payload: unknown) => createHash('sha256').update(canonical(payload)).digest('hex');
+
+export function applicationActivities(deps: { db: Db; comuni: readonly Comune[] }) {
+  const { db, comuni } = deps;
+  return {
+    /** Persists the application with its submission audit row, and says whether the company is eligible. */
+    async registerApplication(input: RegisterInput): Promise<{ reasons: IneligibilityReason[] }> {
+      const { form } = input;
+      await db.transaction().execute(async (trx) => {
+        const created = await insertApplication(trx, {
+          id: input.applicationId,
+          call_id: input.rules.callId,
+          rules_version: input.rules.version,
+          vat_number: form.company.vatNumber,
+          legal_name: form.company.legalName,
+          representative_email: form.company.legalRepresentative.email,
+          form: JSON.stringify(form),
+          state: 'submitted',
+          last_seq: 0,
+          facts: JSON.stringify({ themes: form.themes }),
+        });
+        if (!created) return;
+        await appendAudit(trx, {
+          application_id: input.applicationId,
+          seq: 0,
+          event_type: 'SUBMIT',
+          from_state: null,
+          to_state: 'submitted',
+          actor: input.actor,
+          role: input.role,
+          payload_digest: payloadDigest(form),
+          occurred_at: input.occurredAt,
+        });
+        await enqueueNotification(trx, {
+          idempotency_key: `${input.applicationId}:0:company`,
+          application_id: input.applicationId,
+          recipient: form.company.legalRepresentative.email,
+          template: 'application.submitted',
+          locale: 'it',
+          payload: JSON.stringify({ applicationId: input.applicationId, callId: input.rules.callId }),
+        });
+      });
+      return { reasons: ineligibilityReasons(form, input.rules, comuni) };
+    },
+
+    /**
+     * Records one transition: the application row moves forward, an audit row is appended and, when the state
+     * changed, the company's notification is queued, all in one transaction keyed by (application, seq).
+     */
+    async recordTransition(record: TransitionRecord): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const fresh = await appendAudit(trx, {
+          application_id: record.applicationId,
+          seq: record.seq,
+          event_type: record.eventType,
+          from_state: record.fromState,
+          to_state: record.toState,
+          actor: record.actor,
+          role: record.role,
+          payload_digest: payloadDigest(record.payload),
+          occurred_at: record.occurredAt,
+        });
+        if (!fresh) return;
+        await advanceApplication(trx, record.applicationId, {
+          seq: record.seq,
+          state: record.toState,
+          implementingBody: record.facts.implementingBody,
+          facts: { ...record.facts, deadline: record.deadline },
+        });
+        if (record.fromState !== record.toState) {
+          const app = await trx
+            .selectFrom('applications')
+            .select(['representative_email', 'call_id'])
+            .where('id', '=', record.applicationId)
+            .executeTakeFirstOrThrow();
+          await enqueueNotification(trx, {
+            idempotency_key: `${record.applicationId}:${record.seq}:company`,
+            application_id: record.applicationId,
+            recipient: app.representative_email,
+            template: `application.${record.toState}`,
+            locale: 'it',
+            payload: JSON.stringify({
+              applicationId: record.applicationId,
+              callId: app.call_id,
+              from: record.fromState,
+              to: record.toState,
+              event: record.eventType,
+              deadline: record.deadline,
+            }),
+          });
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import { sniffMediaType } from '../domain/media-type';
+import type { DocumentUpload, StoredDocument } from '../machines/events';
+import type { Db } from '../db/connect';
+import { insertDocument } from '../db/repositories/documents';
+
+export const INVALID_DOCUMENT = 'InvalidDocument';
+
+/** Where the bytes of a digest live: two-level fan-out, named by content only. */
+export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);
+
+async function writeOnce(dir: string, sha256: string, bytes: Buffer): Promise<void> {
+  const target = blobPath(dir, sha256);
+  const exists = await stat(target).then((s) => s.size === bytes.length, () => false);
+  if (exists) return;
+  await mkdir(path.dirname(target), { recursive: true });
+  // Written aside and renamed: a crash leaves a stray temp file, never a truncated blob under a valid name.
+  const temp = `${target}.${randomUUID()}.tmp`;
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target).catch(async (err) => {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  });
+}
+
+export function documentActivities(deps: { db: Db; documentsDir: string; maxBytes: number }) {
+  return {
+    async storeDocument(input: { applicationId: string; upload: DocumentUpload }): Promise<StoredDocument> {
+      const { upload } = input;
+      const bytes = Buffer.from(upload.contentBase64, 'base64');
+      if (bytes.length === 0) throw ApplicationFailure.nonRetryable(`document ${upload.filename} is empty`, INVALID_DOCUMENT);
+      if (bytes.length > deps.maxBytes) {
+        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is ${bytes.length} bytes, the limit is ${deps.maxBytes}`, INVALID_DOCUMENT);
+      }
+      const mediaType = sniffMediaType(bytes);
+      if (!mediaType) {
+        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is not a PDF, ODT, DOCX or signed P7M file`, INVALID_DOCUMENT);
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await writeOnce(deps.documentsDir, sha256, bytes);
+      const row = await insertDocument(deps.db, {
+        application_id: input.applicationId,
+        kind: upload.kind,
+        sha256,
+        filename: path.basename(upload.filename),
+        media_type: mediaType,
+        size_bytes: bytes.length,
+      });
+      return {
+        documentId: row.id,
+        sha256: row.sha256,
+        kind: upload.kind,
+        filename: row.filename,
+        mediaType: row.media_type,
+        sizeBytes: row.size_bytes,
+      };
+    },
+  };
+}

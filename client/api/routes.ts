@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { APPLICATION_STATES } from '../../machines/application.machine';
+import { COMMAND_TYPES } from '../../machines/events';
+
+/*
+ * The schemas the routes validate with; the OpenAPI document is generated from these same objects.
+ */
+
+export const ApplicationIdParams = z.object({ id: z.string().regex(/^[a-z0-9-]+\.[0-9a-f]{20}$/, 'an application id such as innosocialmetro-2023.0123456789abcdef0123') }).strict();
+
+export const DecisionBody = z
+  .object({
+    decision: z.enum(['approve', 'reject', 'request_integration']),
+    motivation: z.string().trim().min(1).max(5_000),
+  })
+  .strict();
+
+export const decisionEvent = {
+  approve: 'APPROVE',
+  reject: 'REJECT',
+  request_integration: 'REQUEST_INTEGRATION',
+} as const;
+
+export const IdempotencyKeyHeader = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, '8 to 128 characters of A-Z a-z 0-9 . _ : -');
+
+export const ApplicationViewSchema = z
+  .object({
+    applicationId: z.string(),
+    callId: z.string(),
+    rulesVersion: z.number().int(),
+    state: z.enum(APPLICATION_STATES as unknown as [string, ...string[]]),
+    final: z.boolean(),
+    allowedCommands: z.array(z.enum(COMMAND_TYPES as unknown as [string, ...string[]])),
+    deadline: z.object({ kind: z.string(), dueAt: z.string() }).nullable(),
+    transitions: z.number().int(),
+    facts: z.record(z.string(), z.unknown()),
+    refusedSignals: z.array(z.object({ type: z.string(), reason: z.string(), at: z.string() })),
+  })
+  .describe('ApplicationView');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(['invalid_input', 'not_found', 'already_applied', 'event_refused', 'temporal_unavailable', 'payload_too_large', 'unsupported_media_type', 'internal']),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
+  })
+  .describe('Problem');
+
+export const HealthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  database: z.object({ ok: z.boolean(), detail: z.string() }),
+  temporal: z.object({ ok: z.boolean(), detail: z.string() }),
+});

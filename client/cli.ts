@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../config/env';
+import { APPLICATION_STATES, type ApplicationState } from '../machines/application.machine';
+import { mermaidDiagram } from '../machines/diagram';
+import type { ApplicationView } from '../workflows/messages';
+import { ApplicationService } from './applications';
+import { UserError, type ErrorCode } from './errors';
+import { connectClient } from './temporal';
+
+const HELP: Record<string, string> = {
+  main: `innosocial: operate InnoSocialMetro applications
+
+Usage: innosocial <command> [options]
+
+Commands:
+  apply <file.json>                     register an application (the form as JSON)
+  show <id>                             state, facts and the commands possible now
+  list [--state S] [--call C]           applications, from Temporal visibility
+  send <id> <EVENT> [--data file.json]  send a command (as an Update; --signal for fire-and-forget)
+  diagram                               the state machine as Mermaid
+
+Options: --json (machine-readable output), --help (per command)
+Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), INNOSOCIAL_ACTOR (default: your user name)
+Exit codes: 0 ok, 1 system unavailable or internal error, 2 bad usage or input, 3 not found, 4 refused or conflict
+
+Example:
+  innosocial apply examples/application.json && innosocial list --state submitted`,
+  apply: `Usage: innosocial apply <file.json> [--json]
+Registers the application in <file.json> (see examples/application.json) under the current rules of its call.
+A company applies once per call; a second attempt exits 4 naming the existing application.
+
+Example: innosocial apply examples/application.json`,
+  show: `Usage: innosocial show <id> [--json]
+Prints the state, the deadline, the key facts and the commands the application accepts now.
+
+Example: innosocial show innosocialmetro-2023.0123456789abcdef0123`,
+  list: `Usage: innosocial list [--state S] [--call C] [--limit N] [--json]
+States: ${APPLICATION_STATES.join(', ')}
+
+Example: innosocial list --state commission`,
+  send: `Usage: innosocial send <id> <EVENT> [--data file.json] [--signal] [--update-id KEY] [--json]
+Sends a command to the application. The payload comes from --data (a JSON object without "type").
+As an Update (default) it answers with the new state or exits 4 with the reason of the refusal;
+--signal delivers it without waiting; --update-id makes a retried send count once.
+
+Example: innosocial send <id> ASSIGN_BODY --data assign.json
+         innosocial send <id> COMPLETE_ACCOMPANIMENT`,
+  diagram: `Usage: innosocial diagram
+Prints the application state machine as a Mermaid stateDiagram.
+
+Example: innosocial diagram > docs/lifecycle.mmd`,
+};
+
+const exitCodes: Record<ErrorCode, number> = {
+  invalid_input: 2,
+  not_found: 3,
+  already_applied: 4,
+  event_refused: 4,
+  temporal_unavailable: 1,
+  internal: 1,
+};
+
+const ListArgs = z.object({
+  state: z.enum(APPLICATION_STATES as [ApplicationState, ...ApplicationState[]]).optional(),
+  call: z.string().min(1).optional(),
+  limit: z.coerce.number().int().positive().max(10_000).optional(),
+});
+
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError('invalid_input', `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError('invalid_input', `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+const euro = (cents: number | null) => (cents === null ? '-' : `EUR ${(cents / 100).toFixed(2)}`);
+
+function printView(v: ApplicationView): string {
+  const f = v.facts;
+  const rows: [string, string | number | null][] = [
+    ['application', v.applicationId],
+    ['call', `${v.callId} (rules v${v.rulesVersion})`],
+    ['state', v.final ? `${v.state} (final)` : v.state],
+    ['deadline', v.deadline ? `${v.deadline.kind} by ${v.deadline.dueAt}` : '-'],
+    ['themes', f.themes.join(', ') || '-'],
+    ['implementing body', f.implementingBody ? `${f.implementingBody} (${f.consultant})` : '-'],
+    ['accompaniment', `${f.verifiedHours} of ${f.requiredHours} h verified, ${f.sessionsLogged} session(s) logged`],
+    ['documents', f.documents.map((d) => `${d.kind}:${d.filename}`).join(', ') || '-'],
+    ['pre-project', f.preProject ? `v${f.preProject.version} "${f.preProject.title}", grant ${euro(f.preProject.grantCents)} of ${euro(f.preProject.eligibleCostCents)}` : '-'],
+    ['admitted', euro(f.admittedCents)],
+    ['funded', euro(f.fundedCents)],
+  ];
+  if (f.ineligibilityReasons.length) rows.push(['not eligible', f.ineligibilityReasons.join('; ')]);
+  if (f.motivation) rows.push(['motivation', f.motivation]);
+  if (f.closingReason) rows.push(['closing reason', f.closingReason]);
+  rows.push(['next', v.allowedCommands.join(', ') || '(none)']);
+  for (const s of v.refusedSignals) rows.push(['refused signal', `${s.at} ${s.type}: ${s.reason}`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, val]) => `${k.padEnd(width)}  ${val ?? '-'}`).join('\n');
+}
+
+export async function run(argv: string[], out: (s: string) => void = console.log): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      state: { type: 'string' },
+      call: { type: 'string' },
+      limit: { type: 'string' },
+      data: { type: 'string' },
+      signal: { type: 'boolean', default: false },
+      'update-id': { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (!command || values.help) {
+    out(HELP[command ?? 'main'] ?? HELP.main!);
+    return command && !HELP[command] ? 2 : 0;
+  }
+  if (!HELP[command]) throw new UserError('invalid_input', `unknown command "${command}" (innosocial --help lists them)`);
+  if (command === 'diagram') {
+    out(mermaidDiagram());
+    return 0;
+  }
+  const need = (n: number, usage: string) => {
+    if (rest.length !== n) throw new UserError('invalid_input', `usage: ${usage}`);
+  };
+  const config = loadConfig();
+  const meta = { actor: config.INNOSOCIAL_ACTOR ?? userInfo().username, role: 'operator' as const };
+  const { client, close } = await connectClient(config);
+  const service = new ApplicationService(client, config);
+  const print = (value: unknown, human: string) => out(values.json ? JSON.stringify(value, null, 2) : human);
+  try {
+    switch (command) {
+      case 'apply': {
+        need(1, 'innosocial apply <file.json>');
+        const { applicationId, view } = await service.apply(readJsonFile(rest[0]!, 'application file'), meta);
+        print(view, `registered ${applicationId} (state ${view.state})`);
+        return 0;
+      }
+      case 'show': {
+        need(1, 'innosocial show <id>');
+        const view = await service.view(rest[0]!);
+        print(view, printView(view));
+        return 0;
+      }
+      case 'list': {
+        need(0, 'innosocial list [--state S] [--call C]');
+        const args = ListArgs.safeParse({ state: values.state, call: values.call, limit: values.limit });
+        if (!args.success) {
+          const i = args.error.issues[0]!;
+          throw new UserError('invalid_input', `--${i.path.join('.')}: ${i.message}`);
+        }
+        const rows = await service.list({ state: args.data.state, callId: args.data.call, limit: args.data.limit });
+        print(rows, rows.length ? rows.map((r) => `${r.applicationId}  ${r.state.padEnd(13)}  ${r.startTime.toISOString()}`).join('\n') : '(no applications)');
+        return 0;
+      }
+      case 'send': {
+        need(2, 'innosocial send <id> <EVENT> [--data file.json]');
+        const data = values.data ? readJsonFile(values.data, 'data file') : {};
+        if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+          throw new UserError('invalid_input', `${values.data}: the payload must be a JSON object`);
+        }
+        const view = await service.send(rest[0]!, { ...data, type: rest[1] }, meta, {
+          mode: values.signal ? 'signal' : 'update',
+          ...(values['update-id'] ? { updateId: values['update-id'] } : {}),
+        });
+        if (view) print(view, `${rest[1]} accepted: ${rest[0]} is now ${view.state}`);
+        else print({ delivered: true }, `${rest[1]} delivered as a signal to ${rest[0]}`);
+        return 0;
+      }
+    }
+    return 2;
+  } finally {
+    await close();
+  }
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UserError) {
+        console.error(`innosocial: ${err.message}`);
+        process.exit(exitCodes[err.code]);
+      }
+      if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+        console.error(`innosocial: ${(err as Error).message}`);
+        process.exit(2);
+      }
+      console.error(`innosocial: internal error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

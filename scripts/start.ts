@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { buildApi } from '../client/api/server';
+import { connectClient } from '../client/temporal';
+import { loadConfig } from '../config/env';
+import { describeTarget } from '../db/connect';
+import { createWorker, openDatabase } from '../worker';
+import { startDevServer } from './dev-server';
+
+/**
+ * `npm start`: the whole system on the embedded defaults, in one terminal. The Temporal dev server keeps its
+ * history in .data/temporal.sqlite and PGlite its tables in .data/pglite, so a second start finds everything.
+ */
+async function main() {
+  const config = loadConfig();
+  const dataDir = path.join(config.projectRoot, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+  const temporalPort = Number(portText ?? 7233);
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? temporalPort + 1000);
+
+  console.log('[innosocial] starting Temporal dev server...');
+  const server = await startDevServer({ port: temporalPort, uiPort, dbFile: path.join(dataDir, 'temporal.sqlite') });
+  if (host !== '127.0.0.1' && host !== 'localhost') console.warn(`[innosocial] note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
+
+  const db = await openDatabase(config);
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await createWorker({ config, db, connection });
+  const { client, close: closeClient } = await connectClient(config);
+  const api = buildApi({ config, client, db });
+  const apiUrl = await api.listen({ host: config.API_HOST, port: config.API_PORT });
+
+  const running = worker.run();
+  console.log(`
+InnoSocialMetro is running
+  Temporal UI   ${server.uiUrl}
+  Temporal      ${server.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
+  HTTP API      ${apiUrl}
+  OpenAPI       ${apiUrl}/openapi.json
+  Health        ${apiUrl}/healthz
+  Database      ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}
+  CLI           npx innosocial --help
+
+Ctrl-C stops everything.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[innosocial] ${signal}: stopping`);
+    await api.close();
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await connection.close();
+    await closeClient();
+    await db.destroy();
+    await server.stop();
+    console.log('[innosocial] stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  await running;
+}
+
+main().catch((err) => {
+  console.error(`[innosocial] cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

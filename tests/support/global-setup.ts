@@ -1,0 +1,34 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../scripts/dev-server';
+import { connectDb } from '../../db/connect';
+import { migrateToLatest } from '../../db/migrate';
+
+declare global {
+  var __devServer: DevServer | undefined;
+}
+
+/**
+ * Once per `npm test`: a real Temporal dev server (in memory, no UI), the workflow bundle built once for every
+ * worker, and the PostgreSQL schema migrated when DATABASE_URL points at a server.
+ */
+export default async function globalSetup() {
+  const root = path.resolve(__dirname, '..', '..');
+  const dir = path.join(root, '.data', 'test');
+  mkdirSync(dir, { recursive: true });
+  const [server, bundle] = await Promise.all([
+    startDevServer(),
+    bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } as never }),
+  ]);
+  globalThis.__devServer = server;
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  if (process.env.DATABASE_URL) {
+    const db = await connectDb({ databaseUrl: process.env.DATABASE_URL, pgliteDir: 'memory://' });
+    await migrateToLatest(db);
+    await db.destroy();
+  }
+}

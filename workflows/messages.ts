@@ -1,0 +1,68 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApplicationState } from '../machines/application.machine';
+import type { Deadline } from '../machines/deadlines';
+import type { ApplicationCommand, CommandType, StoredDocument } from '../machines/events';
+import type { Theme } from '../domain/themes';
+
+/*
+ * The one place where the workflow's messages are defined; the CLI, the HTTP API and the tests import them.
+ * Commands travel as Updates (validated, answered with the new view) or, fire-and-forget, as Signals.
+ */
+
+export const ROLES = ['operator', 'consultant', 'commission', 'company', 'system'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface CommandMeta {
+  actor: string;
+  role: Role;
+}
+
+export interface CommandRequest {
+  event: ApplicationCommand;
+  meta: CommandMeta;
+}
+
+export interface RefusedSignal {
+  type: string;
+  reason: string;
+  at: string;
+}
+
+export interface ApplicationView {
+  applicationId: string;
+  callId: string;
+  rulesVersion: number;
+  state: ApplicationState;
+  final: boolean;
+  allowedCommands: CommandType[];
+  deadline: Deadline | null;
+  transitions: number;
+  facts: {
+    themes: Theme[];
+    eligibility: 'pending' | 'eligible' | 'ineligible';
+    ineligibilityReasons: string[];
+    implementingBody: string | null;
+    consultant: string | null;
+    sessionsLogged: number;
+    verifiedHours: number;
+    requiredHours: number;
+    documents: StoredDocument[];
+    preProject: { version: number; title: string; eligibleCostCents: number; grantCents: number } | null;
+    integrationRequests: number;
+    motivation: string | null;
+    admittedCents: number | null;
+    fundedCents: number | null;
+    closingReason: string | null;
+  };
+  refusedSignals: RefusedSignal[];
+}
+
+export const commandUpdate = defineUpdate<ApplicationView, [CommandRequest]>('command');
+export const commandSignal = defineSignal<[CommandRequest]>('command');
+export const viewQuery = defineQuery<ApplicationView>('view');
+
+/** ApplicationFailure types the workflow raises: stable codes that clients map to messages and HTTP statuses. */
+export const FAILURE = {
+  refused: 'EventRefused',
+  invalid: 'InvalidCommand',
+} as const;

@@ -1,0 +1,11 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Typed search attributes: what staff filter on in the Temporal UI. No personal data goes here. */
+export const SA = {
+  state: defineSearchAttributeKey('ApplicationState', SearchAttributeType.KEYWORD),
+  themes: defineSearchAttributeKey('ApplicationThemes', SearchAttributeType.KEYWORD_LIST),
+  body: defineSearchAttributeKey('ImplementingBody', SearchAttributeType.KEYWORD),
+  call: defineSearchAttributeKey('CallId', SearchAttributeType.KEYWORD),
+} as const;
+
+export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);
