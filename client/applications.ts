@@ -92,7 +92,21 @@ export class ApplicationService {
         ...(options.updateId ? { updateId: options.updateId } : {}),
       });
     } catch (err) {
-      throw toUserError(err, applicationId);
+      throw await this.closedOr(err, applicationId);
+    }
+  }
+
+  /** A command to a closed application: Temporal says "not found" or "completed"; people need "it is final". */
+  private async closedOr(err: unknown, applicationId: string): Promise<UserError> {
+    const mapped = toUserError(err, applicationId);
+    if (mapped.code !== 'not_found' && !/already completed/i.test(mapped.message)) return mapped;
+    try {
+      const description = await this.client.workflow.getHandle(applicationId).describe();
+      if (description.status.name === 'RUNNING') return mapped;
+      const view = await this.view(applicationId);
+      return new UserError('event_refused', `the application is ${view.state}, a final state: no further events are accepted`);
+    } catch {
+      return mapped;
     }
   }
 

@@ -189,8 +189,9 @@ export async function run(argv: string[], out: (s: string) => void = console.log
   }
 }
 
-if (require.main === module) {
-  run(process.argv.slice(2)).then(
+/** Runs the command line and exits with its code; the `innosocial` bin calls this. */
+export function main(argv = process.argv.slice(2)): void {
+  run(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
       if (err instanceof UserError) {
@@ -206,3 +207,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main();
