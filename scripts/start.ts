@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildApi } from '../client/api/server';
 import { connectClient } from '../client/temporal';
 import { loadConfig } from '../config/env';
@@ -14,6 +14,8 @@ import { startDevServer } from './dev-server';
  */
 async function main() {
   const config = loadConfig();
+  // Warnings and errors only: the worker's start-up chatter would bury the addresses printed below.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.join(config.projectRoot, '.data');
   mkdirSync(dataDir, { recursive: true });
   const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
@@ -49,13 +51,17 @@ Ctrl-C stops everything.`);
     if (stopping) return;
     stopping = true;
     console.log(`\n[innosocial] ${signal}: stopping`);
-    await api.close();
-    worker.shutdown();
-    await running.catch(() => undefined);
-    await connection.close();
-    await closeClient();
-    await db.destroy();
-    await server.stop();
+    try {
+      await api.close();
+      // The Temporal runtime also listens for SIGINT/SIGTERM and may have begun draining the worker already.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await closeClient();
+      await db.destroy();
+    } finally {
+      await server.stop();
+    }
     console.log('[innosocial] stopped');
     process.exit(0);
   };
