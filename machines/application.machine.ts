@@ -21,6 +21,8 @@ export interface ApplicationContext extends ApplicationMachineInput {
   documents: StoredDocument[];
   preProject: PreProject | null;
   preProjectVersion: number;
+  /** The pre-project version the commission last received. */
+  forwardedVersion: number;
   integrationRequests: number;
   motivation: string | null;
   admittedCents: number | null;
@@ -54,12 +56,23 @@ export const applicationGuards = {
   hasMinimumHours: ({ context }: GuardArgs) => context.verifiedMinutes >= context.rules.minimumAccompanimentMinutes,
   isPreProjectAdmissible: ({ context, event }: GuardArgs) =>
     event.type === 'SUBMIT_PRE_PROJECT' && preProjectProblems(event.preProject, context.rules).length === 0,
-  hasPreProject: ({ context }: GuardArgs) => context.preProject !== null,
+  // After an integration request the commission must get a new version, not the one it sent back.
+  hasNewPreProject: ({ context }: GuardArgs) => context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
   isEligibilityPending: ({ context }: GuardArgs) => context.eligibility === 'pending',
   isFundingWithinAdmitted: ({ context, event }: GuardArgs) =>
     event.type === 'RECORD_FUNDING' && context.admittedCents !== null && event.amountCents <= context.admittedCents,
 };
+
+/**
+ * Every open state can be withdrawn by the company or lapse on a missed deadline. Spread into each open state
+ * rather than put on the root: xstate's pure `transition()` would run root handlers even in a final state.
+ */
+const whileOpen = {
+  WITHDRAW: { target: 'withdrawn', actions: 'rememberWithdrawal' },
+  LAPSE: { target: 'lapsed', actions: 'rememberLapse' },
+  DOCUMENT_STORED: { actions: 'rememberDocument' },
+} as const;
 
 /**
  * The lifecycle of one application. Pure: guards read context and event, `assign` actions compute context,
@@ -99,6 +112,7 @@ export const applicationMachine = setup({
       const p = (event as Of<'SUBMIT_PRE_PROJECT'>).preProject;
       return { preProject: p, preProjectVersion: context.preProjectVersion + 1, themes: p.themes };
     }),
+    rememberForwarding: assign({ forwardedVersion: ({ context }) => context.preProjectVersion }),
     rememberIntegrationRequest: assign(({ context, event }) => ({
       integrationRequests: context.integrationRequests + 1,
       motivation: (event as Of<'REQUEST_INTEGRATION'>).motivation,
@@ -128,21 +142,17 @@ export const applicationMachine = setup({
     documents: [],
     preProject: null,
     preProjectVersion: 0,
+    forwardedVersion: 0,
     integrationRequests: 0,
     motivation: null,
     admittedCents: null,
     fundedCents: null,
     closingReason: null,
   }),
-  // Every open state can be withdrawn by the company or lapse on a missed deadline.
-  on: {
-    WITHDRAW: { target: '.withdrawn', actions: 'rememberWithdrawal' },
-    LAPSE: { target: '.lapsed', actions: 'rememberLapse' },
-    DOCUMENT_STORED: { actions: 'rememberDocument' },
-  },
   states: {
     submitted: {
       on: {
+        ...whileOpen,
         CONFIRM_ELIGIBILITY: { guard: 'isEligibilityPending', actions: 'confirmEligibility' },
         REJECT_INELIGIBLE: { guard: 'isEligibilityPending', target: 'rejected', actions: 'rememberIneligibility' },
         ASSIGN_BODY: { guard: 'isEligibilityConfirmed', target: 'accompaniment', actions: 'assignBody' },
@@ -150,6 +160,7 @@ export const applicationMachine = setup({
     },
     accompaniment: {
       on: {
+        ...whileOpen,
         LOG_SESSION: {
           actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }],
         },
@@ -160,13 +171,15 @@ export const applicationMachine = setup({
     },
     pre_project: {
       on: {
+        ...whileOpen,
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         SUBMIT_PRE_PROJECT: { guard: 'isPreProjectAdmissible', actions: 'rememberPreProject' },
-        FORWARD_TO_COMMISSION: { guard: 'hasPreProject', target: 'commission' },
+        FORWARD_TO_COMMISSION: { guard: 'hasNewPreProject', target: 'commission', actions: 'rememberForwarding' },
       },
     },
     commission: {
       on: {
+        ...whileOpen,
         APPROVE: { target: 'admitted', actions: 'rememberApproval' },
         REJECT: { target: 'rejected', actions: 'rememberRejection' },
         REQUEST_INTEGRATION: { target: 'pre_project', actions: 'rememberIntegrationRequest' },
@@ -174,6 +187,7 @@ export const applicationMachine = setup({
     },
     admitted: {
       on: {
+        ...whileOpen,
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         RECORD_FUNDING: { guard: 'isFundingWithinAdmitted', target: 'funded', actions: 'rememberFunding' },
       },

@@ -9,14 +9,13 @@ interface Edge {
 export function mermaidDiagram(): string {
   const root = applicationMachine.root;
   const lines = ['stateDiagram-v2', `  [*] --> ${root.initial.target[0]!.key}`];
-  const rootEdges = Object.entries(root.on as Record<string, Edge[]>);
   for (const [name, node] of Object.entries(root.states)) {
     if (node.type === 'final') {
       lines.push(`  ${name} --> [*]`);
       continue;
     }
     const own = Object.entries(node.on as Record<string, Edge[]>);
-    for (const [event, edges] of [...own, ...rootEdges]) {
+    for (const [event, edges] of own) {
       for (const edge of edges) {
         const target = edge.target?.[0]?.key;
         if (!target || target === name) continue;

@@ -15,7 +15,10 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
     `verified accompaniment hours are ${hours(c.verifiedMinutes)}, the rules require at least ${hours(c.rules.minimumAccompanimentMinutes)}`,
   isPreProjectAdmissible: (c, e) =>
     e.type === 'SUBMIT_PRE_PROJECT' ? preProjectProblems(e.preProject, c.rules).join('; ') : 'not a pre-project',
-  hasPreProject: () => 'no pre-project has been submitted yet (send SUBMIT_PRE_PROJECT first)',
+  hasNewPreProject: (c) =>
+    c.preProject === null
+      ? 'no pre-project has been submitted yet (send SUBMIT_PRE_PROJECT first)'
+      : `the commission already has pre-project v${c.forwardedVersion}: submit a revised version first (SUBMIT_PRE_PROJECT)`,
   isEligibilityConfirmed: (c) =>
     c.eligibility === 'pending' ? 'eligibility is still being assessed' : 'the company is not eligible',
   isEligibilityPending: () => 'eligibility has already been assessed',
@@ -35,10 +38,8 @@ interface TransitionLike {
 }
 
 function candidateTransitions(snapshot: ApplicationSnapshot, type: string): TransitionLike[] {
-  const root = applicationMachine.root;
-  const node = root.states[stateOf(snapshot)];
-  const own = (node?.on as unknown as Record<string, TransitionLike[]> | undefined)?.[type];
-  return own ?? (root.on as unknown as Record<string, TransitionLike[]>)[type] ?? [];
+  const node = applicationMachine.root.states[stateOf(snapshot)];
+  return (node?.on as unknown as Record<string, TransitionLike[]> | undefined)?.[type] ?? [];
 }
 
 const guardName = (t: TransitionLike) => (typeof t.guard === 'string' ? t.guard : t.guard?.type) as GuardName | undefined;

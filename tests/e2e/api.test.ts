@@ -42,7 +42,7 @@ test('a decision reaches the workflow and the answer carries the new state', asy
   const id = await waitingForCommission();
   const res = await decide(id, { decision: 'approve', motivation: 'Convincing plan.' });
   expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ applicationId: id, state: 'admitted', facts: { admittedCents: 4_000_000, motivation: 'Convincing plan.' } });
+  expect((await res.json()) as any).toMatchObject({ applicationId: id, state: 'admitted', facts: { admittedCents: 4_000_000, motivation: 'Convincing plan.' } });
 });
 
 test('a decision the lifecycle does not expect is a 409 problem naming why', async () => {
@@ -51,7 +51,7 @@ test('a decision the lifecycle does not expect is a 409 problem naming why', asy
   const res = await decide(id, { decision: 'approve', motivation: 'Changed our mind.' });
   expect(res.status).toBe(409);
   expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-  expect(await res.json()).toMatchObject({ code: 'event_refused', detail: expect.stringMatching(/rejected, a final state/) });
+  expect((await res.json()) as any).toMatchObject({ code: 'event_refused', detail: expect.stringMatching(/rejected, a final state/) });
 });
 
 test('the same Idempotency-Key counts once', async () => {
@@ -60,7 +60,7 @@ test('the same Idempotency-Key counts once', async () => {
   const first = await decide(id, { decision: 'request_integration', motivation: 'Add indicators.' }, { 'idempotency-key': key });
   const retry = await decide(id, { decision: 'request_integration', motivation: 'Add indicators.' }, { 'idempotency-key': key });
   expect([first.status, retry.status]).toEqual([200, 200]);
-  expect((await retry.json()).facts.integrationRequests).toBe(1);
+  expect(((await retry.json()) as any).facts.integrationRequests).toBe(1);
   expect((await sys.service.view(id)).facts.integrationRequests).toBe(1);
 });
 
@@ -85,7 +85,7 @@ describe('bad input gets a 4xx problem naming the field, never a 5xx, and change
     const id = await waitingForCommission();
     const res = await decide(id, body, headers);
     expect(res.status).toBe(status);
-    const problem = await res.json();
+    const problem = (await res.json()) as any;
     expect(problem).toMatchObject({ status, type: expect.stringMatching(/^urn:innosocial:problem:/) });
     if (field) expect(JSON.stringify(problem.errors)).toContain(field);
     expect((await sys.service.view(id)).state).toBe('commission');
@@ -96,7 +96,7 @@ describe('bad input gets a 4xx problem naming the field, never a 5xx, and change
     expect((await decide('../../etc', { decision: 'approve', motivation: 'x' })).status).toBe(404);
     const malformed = await decide('not-an-id', { decision: 'approve', motivation: 'x' });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).errors[0].path).toBe('path.id');
+    expect(((await malformed.json()) as any).errors[0].path).toBe('path.id');
   });
 });
 
@@ -104,11 +104,11 @@ test('GET /applications/:id returns the view', async () => {
   const { applicationId } = await sys.service.apply(applicationForm(), operator);
   const res = await fetch(`${base}/applications/${applicationId}`);
   expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ applicationId, callId: 'innosocialmetro-2023' });
+  expect((await res.json()) as any).toMatchObject({ applicationId, callId: 'innosocialmetro-2023' });
 });
 
 test('the OpenAPI document describes the routes it serves', async () => {
-  const doc = await (await fetch(`${base}/openapi.json`)).json();
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as any;
   expect(doc.openapi).toBe('3.1.0');
   const decision = doc.paths['/applications/{id}/decision'].post;
   expect(decision.requestBody.content['application/json'].schema).toMatchObject({
@@ -122,5 +122,5 @@ test('the OpenAPI document describes the routes it serves', async () => {
 test('/healthz reports the database and Temporal', async () => {
   const res = await fetch(`${base}/healthz`);
   expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ status: 'ok', database: { ok: true }, temporal: { ok: true } });
+  expect((await res.json()) as any).toMatchObject({ status: 'ok', database: { ok: true }, temporal: { ok: true } });
 });

@@ -1,0 +1,354 @@
+import { initialTransition, transition } from 'xstate';
+import { machineRules } from '../../domain/rules';
+import {
+  APPLICATION_STATES,
+  FINAL_STATES,
+  applicationMachine,
+  type ApplicationMachineInput,
+  type ApplicationState,
+} from '../../machines/application.machine';
+import { deadlineAfter, type Deadline } from '../../machines/deadlines';
+import { mermaidDiagram } from '../../machines/diagram';
+import type { ApplicationEvent, DocumentUpload, PreProject } from '../../machines/events';
+import { allowedCommands, refusalReason, stateOf, type ApplicationSnapshot } from '../../machines/explain';
+import { pdfBase64, preProject, rules2023, session } from '../support/fixtures';
+
+const input: ApplicationMachineInput = {
+  applicationId: 'app-test',
+  callId: rules2023.callId,
+  rulesVersion: rules2023.version,
+  rules: machineRules(rules2023),
+  themes: [],
+};
+
+const start = (): ApplicationSnapshot => initialTransition(applicationMachine, input)[0];
+const send = (snapshot: ApplicationSnapshot, event: ApplicationEvent) => transition(applicationMachine, snapshot, event)[0];
+
+/**
+ * Replays events from a fresh application. Every step must be accepted: a path that silently stalls would
+ * let a later assertion pass or fail for the wrong reason.
+ */
+function walk(events: readonly ApplicationEvent[]): ApplicationSnapshot {
+  return events.reduce((snapshot, event) => {
+    const refused = refusalReason(snapshot, event);
+    if (refused) throw new Error(`walk stalled at ${event.type}: ${refused}`);
+    return send(snapshot, event);
+  }, start());
+}
+
+const pdf: DocumentUpload = { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() };
+const hours = (verifiedMinutes: number): ApplicationEvent => ({ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes });
+const submit = (overrides: Partial<PreProject> = {}): ApplicationEvent => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject(overrides) });
+const fund = (amountCents: number): ApplicationEvent => ({ type: 'RECORD_FUNDING', amountCents, disbursedOn: '2024-06-01' });
+const grantCents = preProject().grantCents;
+
+const toAccompaniment: ApplicationEvent[] = [
+  { type: 'CONFIRM_ELIGIBILITY' },
+  { type: 'ASSIGN_BODY', implementingBody: 'SocialFare impresa sociale srl', consultant: 'Marco Bianchi' },
+];
+const toPreProject = [...toAccompaniment, hours(480), { type: 'COMPLETE_ACCOMPANIMENT' } as const];
+const toCommission = [...toPreProject, submit(), { type: 'FORWARD_TO_COMMISSION' } as const];
+const toAdmitted = [...toCommission, { type: 'APPROVE', motivation: 'solid social impact plan' } as const];
+
+const pathTo: Record<ApplicationState, ApplicationEvent[]> = {
+  submitted: [],
+  accompaniment: toAccompaniment,
+  pre_project: toPreProject,
+  commission: toCommission,
+  admitted: toAdmitted,
+  rejected: [...toCommission, { type: 'REJECT', motivation: 'impact not measurable' }],
+  funded: [...toAdmitted, fund(grantCents)],
+  withdrawn: [{ type: 'WITHDRAW', reason: 'the company renounces' }],
+  lapsed: [{ type: 'LAPSE', deadline: 'accompaniment', dueAt: '2024-05-01T00:00:00.000Z' }],
+};
+
+const OPEN_STATES = APPLICATION_STATES.filter((s) => !FINAL_STATES.includes(s));
+
+// One event of every type, so "no event" below really means every event the machine knows.
+const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { type: K }> } = {
+  ASSIGN_BODY: { type: 'ASSIGN_BODY', implementingBody: 'I3P scpa', consultant: 'Anna Verdi' },
+  LOG_SESSION: { type: 'LOG_SESSION', session: session('2024-03-05', '09:00', '13:00') },
+  ATTACH_DOCUMENT: { type: 'ATTACH_DOCUMENT', document: pdf },
+  COMPLETE_ACCOMPANIMENT: { type: 'COMPLETE_ACCOMPANIMENT' },
+  SUBMIT_PRE_PROJECT: { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
+  FORWARD_TO_COMMISSION: { type: 'FORWARD_TO_COMMISSION' },
+  APPROVE: { type: 'APPROVE', motivation: 'ok' },
+  REJECT: { type: 'REJECT', motivation: 'no' },
+  REQUEST_INTEGRATION: { type: 'REQUEST_INTEGRATION', motivation: 'more detail' },
+  RECORD_FUNDING: { type: 'RECORD_FUNDING', amountCents: 1, disbursedOn: '2024-06-01' },
+  WITHDRAW: { type: 'WITHDRAW', reason: 'changed mind' },
+  CONFIRM_ELIGIBILITY: { type: 'CONFIRM_ELIGIBILITY' },
+  REJECT_INELIGIBLE: { type: 'REJECT_INELIGIBLE', reasons: [{ code: 'not_sme', field: 'company.headcount', message: 'too big' }] },
+  RECORD_VERIFIED_HOURS: { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600 },
+  DOCUMENT_STORED: {
+    type: 'DOCUMENT_STORED',
+    document: { documentId: 'doc-1', sha256: 'a'.repeat(64), kind: 'attachment', filename: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10 },
+  },
+  LAPSE: { type: 'LAPSE', deadline: 'funding', dueAt: '2024-12-01T00:00:00.000Z' },
+};
+const everyEvent = Object.values(oneOfEach) as ApplicationEvent[];
+// Declared on the machine's root, so they are the ones at risk of firing outside the open states.
+
+describe('states', () => {
+  test('the exported state lists match the machine', () => {
+    const nodes = Object.entries(applicationMachine.root.states);
+    expect(nodes.map(([name]) => name).sort()).toEqual([...APPLICATION_STATES].sort());
+    expect(nodes.filter(([, node]) => node.type === 'final').map(([name]) => name).sort()).toEqual([...FINAL_STATES].sort());
+  });
+
+  test.each(APPLICATION_STATES)('%s is reachable', (state) => {
+    expect(stateOf(walk(pathTo[state]))).toBe(state);
+  });
+
+  test('an ineligible company is rejected straight from submitted, with its reasons kept', () => {
+    const s = walk([oneOfEach.REJECT_INELIGIBLE]);
+    expect(stateOf(s)).toBe('rejected');
+    expect(s.context.eligibility).toBe('ineligible');
+    expect(s.context.ineligibilityReasons).toEqual(['too big']);
+  });
+
+  test('approval admits the requested grant and funding records the disbursed amount', () => {
+    expect(walk(pathTo.admitted).context.admittedCents).toBe(grantCents);
+    expect(walk(pathTo.funded).context.fundedCents).toBe(grantCents);
+  });
+});
+
+describe('guards', () => {
+  test.each([
+    [479, 'accompaniment'],
+    [480, 'pre_project'],
+  ] as const)('hasMinimumHours: %i verified minutes -> %s', (minutes, expected) => {
+    const s = send(walk([...toAccompaniment, hours(minutes)]), oneOfEach.COMPLETE_ACCOMPANIMENT);
+    expect(stateOf(s)).toBe(expected);
+  });
+
+  describe('isPreProjectAdmissible', () => {
+    const submitted = (overrides: Partial<PreProject>) => send(walk(toPreProject), submit(overrides));
+
+    test.each<[string, Partial<PreProject>]>([
+      ['no impact theme', { themes: [] }],
+      ['a grant above 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_001 }],
+      ['neither a grant nor a loan', { grantCents: 0, loan: undefined }],
+    ])('refuses %s', (_, overrides) => {
+      const s = submitted(overrides);
+      expect(s.context.preProject).toBeNull();
+      expect(s.context.preProjectVersion).toBe(0);
+    });
+
+    test.each<[string, Partial<PreProject>]>([
+      ['a grant of exactly 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_000 }],
+      ['a loan subsidy without a grant', { grantCents: 0, loan: { amountCents: 5_000_000, annualRateBps: 450, months: 60 } }],
+    ])('accepts %s', (_, overrides) => {
+      const s = submitted(overrides);
+      expect(s.context.preProject).toEqual(preProject(overrides));
+      expect(s.context.preProjectVersion).toBe(1);
+    });
+  });
+
+  test('hasNewPreProject: the commission only gets a submitted pre-project', () => {
+    const empty = walk(toPreProject);
+    expect(stateOf(send(empty, oneOfEach.FORWARD_TO_COMMISSION))).toBe('pre_project');
+    expect(stateOf(send(send(empty, submit()), oneOfEach.FORWARD_TO_COMMISSION))).toBe('commission');
+  });
+
+  test('hasNewPreProject: after an integration request only a revised version goes back', () => {
+    const sentBack = send(walk(pathTo.commission), { type: 'REQUEST_INTEGRATION', motivation: 'baseline missing' });
+    const same = send(sentBack, oneOfEach.FORWARD_TO_COMMISSION);
+    expect(stateOf(same)).toBe('pre_project');
+    expect(refusalReason(sentBack, oneOfEach.FORWARD_TO_COMMISSION)).toMatch(/already has pre-project v1: submit a revised version/);
+    expect(stateOf(send(send(sentBack, submit()), oneOfEach.FORWARD_TO_COMMISSION))).toBe('commission');
+  });
+
+  test('isEligibilityConfirmed: no implementing body before eligibility is confirmed', () => {
+    expect(stateOf(send(start(), oneOfEach.ASSIGN_BODY))).toBe('submitted');
+    expect(stateOf(send(walk([oneOfEach.CONFIRM_ELIGIBILITY]), oneOfEach.ASSIGN_BODY))).toBe('accompaniment');
+  });
+
+  test('isEligibilityPending: a confirmed company cannot be turned ineligible afterwards', () => {
+    const confirmed = walk([oneOfEach.CONFIRM_ELIGIBILITY]);
+    const s = send(confirmed, oneOfEach.REJECT_INELIGIBLE);
+    expect(stateOf(s)).toBe('submitted');
+    expect(s.context.eligibility).toBe('eligible');
+    expect(refusalReason(confirmed, oneOfEach.CONFIRM_ELIGIBILITY)).toMatch(/already been assessed/);
+    expect(refusalReason(start(), oneOfEach.CONFIRM_ELIGIBILITY)).toBeNull();
+  });
+
+  test.each([
+    [grantCents + 1, 'admitted'],
+    [grantCents, 'funded'],
+  ] as const)('isFundingWithinAdmitted: %i cents -> %s', (amount, expected) => {
+    expect(stateOf(send(walk(pathTo.admitted), fund(amount)))).toBe(expected);
+  });
+});
+
+describe('final states', () => {
+  test.each(FINAL_STATES)('%s is done, refuses every event and allows no command', (state) => {
+    const s = walk(pathTo[state]);
+    expect(s.status).toBe('done');
+    expect(allowedCommands(s)).toEqual([]);
+    for (const event of everyEvent) {
+      expect(refusalReason(s, event)).toBe(`the application is ${state}, a final state: no further events are accepted`);
+    }
+  });
+
+  const cases = FINAL_STATES.flatMap((state) => everyEvent.map((event) => [state, event.type, event] as const));
+  const leaves = (state: ApplicationState, event: ApplicationEvent) => {
+    const before = walk(pathTo[state]);
+    const after = send(before, event);
+    expect([stateOf(after), after.status, after.context]).toEqual([state, 'done', before.context]);
+  };
+
+  // Includes WITHDRAW, LAPSE and DOCUMENT_STORED: pure transition() must not reopen a closed application.
+  test.each(cases)('%s does not change on %s', (state, _, event) => leaves(state, event));
+});
+
+describe('withdrawal and lapse', () => {
+  test.each(OPEN_STATES)('WITHDRAW from %s ends in withdrawn, keeping the reason', (state) => {
+    const s = send(walk(pathTo[state]), { type: 'WITHDRAW', reason: 'no longer interested' });
+    expect([stateOf(s), s.status, s.context.closingReason]).toEqual(['withdrawn', 'done', 'no longer interested']);
+  });
+
+  test.each(OPEN_STATES)('LAPSE from %s ends in lapsed, naming the missed deadline', (state) => {
+    const s = send(walk(pathTo[state]), { type: 'LAPSE', deadline: 'funding', dueAt: '2024-12-01T00:00:00.000Z' });
+    expect([stateOf(s), s.status]).toEqual(['lapsed', 'done']);
+    expect(s.context.closingReason).toBe('deadline "funding" passed on 2024-12-01T00:00:00.000Z');
+  });
+});
+
+describe('integration requests', () => {
+  test('the commission sends the pre-project back; the resubmission is a new version', () => {
+    const back = send(walk(toCommission), { type: 'REQUEST_INTEGRATION', motivation: 'quantify the jobs created' });
+    expect(stateOf(back)).toBe('pre_project');
+    expect(back.context.integrationRequests).toBe(1);
+    expect(back.context.motivation).toBe('quantify the jobs created');
+
+    const resubmitted = send(back, submit({ title: 'Laboratorio di riuso tessile, v2' }));
+    expect(resubmitted.context.preProjectVersion).toBe(2);
+    expect(resubmitted.context.preProject?.title).toBe('Laboratorio di riuso tessile, v2');
+    expect(stateOf(send(resubmitted, oneOfEach.FORWARD_TO_COMMISSION))).toBe('commission');
+  });
+});
+
+describe('effect actions', () => {
+  // The workflow performs these; if the machine stops handing them back, sessions and documents are lost.
+  test('LOG_SESSION counts the session and asks for it to be stored', () => {
+    const [next, actions] = transition(applicationMachine, walk(toAccompaniment), oneOfEach.LOG_SESSION);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'storeSession', params: oneOfEach.LOG_SESSION.session }));
+    expect(next.context.sessionsLogged).toBe(1);
+  });
+
+  test.each(['accompaniment', 'pre_project', 'admitted'] as const)('ATTACH_DOCUMENT in %s asks for the upload to be stored', (state) => {
+    const [, actions] = transition(applicationMachine, walk(pathTo[state]), oneOfEach.ATTACH_DOCUMENT);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'storeDocument', params: pdf }));
+  });
+
+  test('no storage is asked for where the event is not accepted', () => {
+    expect(transition(applicationMachine, walk(toPreProject), oneOfEach.LOG_SESSION)[1]).toEqual([]);
+    expect(transition(applicationMachine, walk(toCommission), oneOfEach.ATTACH_DOCUMENT)[1]).toEqual([]);
+  });
+
+  test('a stored document is remembered once, even if reported twice', () => {
+    const once = send(walk(toAccompaniment), oneOfEach.DOCUMENT_STORED);
+    expect(send(once, oneOfEach.DOCUMENT_STORED).context.documents).toEqual([oneOfEach.DOCUMENT_STORED.document]);
+  });
+});
+
+describe('refusalReason', () => {
+  test('an event the state does not handle names the state and what is possible', () => {
+    expect(refusalReason(walk(toAccompaniment), oneOfEach.APPROVE)).toBe(
+      'APPROVE is not possible while the application is in accompaniment; possible now: LOG_SESSION, ATTACH_DOCUMENT, WITHDRAW',
+    );
+  });
+
+  test('missing hours are stated in hours, against the rule', () => {
+    const reason = refusalReason(walk([...toAccompaniment, hours(450)]), oneOfEach.COMPLETE_ACCOMPANIMENT);
+    expect(reason).toBe('COMPLETE_ACCOMPANIMENT refused in accompaniment: verified accompaniment hours are 7.50 h, the rules require at least 8 h');
+  });
+
+  test('every problem of a pre-project is listed', () => {
+    const reason = refusalReason(walk(toPreProject), submit({ themes: [], eligibleCostCents: 1_000, grantCents: 501 }));
+    expect(reason).toContain('at least one impact theme');
+    expect(reason).toContain('grant of 501 cents exceeds 50% of eligible cost (500 cents at most)');
+  });
+
+  test('eligibility still being assessed is distinguished from an assessed one', () => {
+    expect(refusalReason(start(), oneOfEach.ASSIGN_BODY)).toMatch(/eligibility is still being assessed/);
+  });
+
+  test('funding above the admitted amount says both amounts', () => {
+    expect(refusalReason(walk(toAdmitted), fund(grantCents + 1))).toBe(
+      `RECORD_FUNDING refused in admitted: funding of ${grantCents + 1} cents exceeds the admitted amount of ${grantCents} cents`,
+    );
+  });
+
+  test('an accepted event has no refusal', () => {
+    expect(refusalReason(walk(toAdmitted), fund(grantCents))).toBeNull();
+  });
+});
+
+describe('allowedCommands', () => {
+  test.each<[string, ApplicationEvent[], string[]]>([
+    ['submitted, eligibility pending', [], ['WITHDRAW']],
+    ['submitted, eligible', [oneOfEach.CONFIRM_ELIGIBILITY], ['ASSIGN_BODY', 'WITHDRAW']],
+    ['accompaniment without hours', toAccompaniment, ['LOG_SESSION', 'ATTACH_DOCUMENT', 'WITHDRAW']],
+    ['accompaniment with hours', [...toAccompaniment, hours(480)], ['LOG_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW']],
+    ['pre_project without a pre-project', toPreProject, ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'WITHDRAW']],
+    ['pre_project with a pre-project', [...toPreProject, submit()], ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'WITHDRAW']],
+    ['commission', toCommission, ['APPROVE', 'REJECT', 'REQUEST_INTEGRATION', 'WITHDRAW']],
+    ['admitted', toAdmitted, ['ATTACH_DOCUMENT', 'RECORD_FUNDING', 'WITHDRAW']],
+  ])('%s', (_, events, expected) => {
+    expect([...allowedCommands(walk(events))].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('deadlineAfter', () => {
+  const now = Date.parse('2024-01-01T00:00:00.000Z');
+  const running: Deadline = { kind: 'accompaniment', dueAt: '2024-04-30T00:00:00.000Z' };
+  const after = (from: ApplicationState, to: ApplicationState) => deadlineAfter(from, to, running, rules2023.deadlines, now);
+
+  // Expected dates written out by hand (2024 is a leap year) so the test does not repeat the arithmetic.
+  test.each<[ApplicationState, ApplicationState, Deadline]>([
+    ['submitted', 'accompaniment', { kind: 'accompaniment', dueAt: '2024-04-30T00:00:00.000Z' }],
+    ['commission', 'pre_project', { kind: 'integration_answer', dueAt: '2024-01-31T00:00:00.000Z' }],
+    ['pre_project', 'commission', { kind: 'commission_decision', dueAt: '2024-03-01T00:00:00.000Z' }],
+    ['commission', 'admitted', { kind: 'funding', dueAt: '2024-06-29T00:00:00.000Z' }],
+  ])('%s -> %s starts a new deadline', (from, to, expected) => {
+    expect(after(from, to)).toEqual(expected);
+  });
+
+  test('the pre-project is due within the accompaniment deadline, not a new one', () => {
+    expect(after('accompaniment', 'pre_project')).toBe(running);
+  });
+
+  test('a step that stays in the same state does not restart the clock', () => {
+    expect(after('accompaniment', 'accompaniment')).toBe(running);
+  });
+
+  test.each(FINAL_STATES)('nothing is due once %s', (to) => {
+    expect(after('admitted', to)).toBeNull();
+  });
+});
+
+describe('mermaidDiagram', () => {
+  const diagram = mermaidDiagram();
+
+  test.each(APPLICATION_STATES)('shows %s', (state) => {
+    expect(diagram).toMatch(new RegExp(`^\\s*(${state} --> |.* --> ${state}\\b)`, 'm'));
+  });
+
+  test('shows the guarded and the backward edges', () => {
+    expect(diagram).toContain('[*] --> submitted');
+    expect(diagram).toContain('commission --> pre_project: REQUEST_INTEGRATION');
+    expect(diagram).toContain('accompaniment --> pre_project: COMPLETE_ACCOMPANIMENT [hasMinimumHours]');
+  });
+
+  test.each(OPEN_STATES)('%s can be withdrawn or lapse', (state) => {
+    expect(diagram).toContain(`${state} --> withdrawn: WITHDRAW`);
+    expect(diagram).toContain(`${state} --> lapsed: LAPSE`);
+  });
+
+  test.each(FINAL_STATES)('%s is an end and has no way out', (state) => {
+    expect(diagram).toContain(`${state} --> [*]`);
+    expect(diagram).not.toMatch(new RegExp(`^\\s*${state} --> \\w`, 'm'));
+  });
+});
