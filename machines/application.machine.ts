@@ -152,44 +152,44 @@ export const applicationMachine = setup({
   states: {
     submitted: {
       on: {
-        ...whileOpen,
         CONFIRM_ELIGIBILITY: { guard: 'isEligibilityPending', actions: 'confirmEligibility' },
         REJECT_INELIGIBLE: { guard: 'isEligibilityPending', target: 'rejected', actions: 'rememberIneligibility' },
         ASSIGN_BODY: { guard: 'isEligibilityConfirmed', target: 'accompaniment', actions: 'assignBody' },
+        ...whileOpen,
       },
     },
     accompaniment: {
       on: {
-        ...whileOpen,
         LOG_SESSION: {
           actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }],
         },
         RECORD_VERIFIED_HOURS: { actions: 'rememberVerifiedHours' },
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         COMPLETE_ACCOMPANIMENT: { guard: 'hasMinimumHours', target: 'pre_project' },
+        ...whileOpen,
       },
     },
     pre_project: {
       on: {
-        ...whileOpen,
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         SUBMIT_PRE_PROJECT: { guard: 'isPreProjectAdmissible', actions: 'rememberPreProject' },
         FORWARD_TO_COMMISSION: { guard: 'hasNewPreProject', target: 'commission', actions: 'rememberForwarding' },
+        ...whileOpen,
       },
     },
     commission: {
       on: {
-        ...whileOpen,
         APPROVE: { target: 'admitted', actions: 'rememberApproval' },
         REJECT: { target: 'rejected', actions: 'rememberRejection' },
         REQUEST_INTEGRATION: { target: 'pre_project', actions: 'rememberIntegrationRequest' },
+        ...whileOpen,
       },
     },
     admitted: {
       on: {
-        ...whileOpen,
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         RECORD_FUNDING: { guard: 'isFundingWithinAdmitted', target: 'funded', actions: 'rememberFunding' },
+        ...whileOpen,
       },
     },
     rejected: { type: 'final' },
