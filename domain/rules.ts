@@ -24,7 +24,28 @@ export const CallRulesSchema = z
         small: z.object({ maxHeadcount: z.number().int().positive(), maxTurnoverOrBalanceCents: cents }).strict(),
       })
       .strict(),
-    deMinimis: z.object({ ceilingCents: cents }).strict(),
+    deMinimis: z.object({ ceilingCents: cents, fiscalYears: z.number().int().positive() }).strict(),
+    interestSubsidy: z
+      .object({
+        /** Discount rate for the present value of the interest saved. */
+        referenceRateBps: z.number().int().min(0).max(5_000),
+        /** The subsidy covers at most this many percentage points (in bps) of the loan's rate. */
+        maxRateReductionBps: z.number().int().min(0).max(5_000),
+        maxSubsidyCents: cents,
+        maxLoanMonths: z.number().int().positive().max(360),
+      })
+      .strict(),
+    commission: z
+      .object({
+        quorum: z.number().int().positive(),
+        criteria: z
+          .array(z.object({ code: z.string().regex(/^[a-z_]+$/), label: z.string().min(1), maxScore: z.number().int().positive() }).strict())
+          .min(1),
+        /** Minimum share of the maximum total score (bps) for an approval to stand. */
+        minimumScoreBps: z.number().int().min(0).max(10_000),
+      })
+      .strict(),
+    reminders: z.object({ daysBefore: z.array(z.number().int().positive()).min(1) }).strict(),
     deadlines: z
       .object({
         accompanimentDays: days,
