@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { MachineRules } from '../domain/rules';
 import type { Theme } from '../domain/themes';
-import type { ApplicationEvent, DocumentUpload, PreProject, SessionInput, StoredDocument } from './events';
+import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PreProject, type SessionInput, type StoredDocument } from './events';
 
 export interface ApplicationMachineInput {
   applicationId: string;
@@ -40,8 +40,12 @@ export const preProjectProblems = (p: PreProject, rules: MachineRules): string[]
   const problems: string[] = [];
   if (p.themes.length === 0) problems.push('the pre-project must name at least one impact theme');
   if (p.grantCents === 0 && !p.loan) problems.push('the pre-project must request a grant, a loan subsidy or both');
-  if (!grantWithinShare(p.grantCents, p.eligibleCostCents, rules.maxGrantShareBps)) {
-    const max = Math.floor((p.eligibleCostCents * rules.maxGrantShareBps) / 10_000);
+  const eligibleCostCents = eligibleCostOf(p);
+  for (const [i, indicator] of p.indicators.entries()) {
+    if (!p.themes.includes(indicator.theme)) problems.push(`indicator ${i + 1} (${indicator.name}) measures ${indicator.theme}, which is not among the pre-project's themes`);
+  }
+  if (!grantWithinShare(p.grantCents, eligibleCostCents, rules.maxGrantShareBps)) {
+    const max = Math.floor((eligibleCostCents * rules.maxGrantShareBps) / 10_000);
     problems.push(
       `grant of ${p.grantCents} cents exceeds ${rules.maxGrantShareBps / 100}% of eligible cost (${max} cents at most)`,
     );

@@ -58,17 +58,38 @@ export const LoanSchema = z
   })
   .strict();
 
+export const ImpactIndicatorSchema = z
+  .object({
+    name: text(200),
+    theme: ThemeSchema,
+    unit: text(50),
+    baseline: z.number().finite(),
+    target: z.number().finite(),
+    measurementMethod: text(1_000),
+  })
+  .strict()
+  .refine((i) => i.target !== i.baseline, { message: 'target must differ from baseline', path: ['target'] });
+
+export const COST_CATEGORIES = ['equipment', 'services', 'personnel', 'works', 'intangible', 'other'] as const;
+export const CostLineSchema = z
+  .object({ description: text(300), category: z.enum(COST_CATEGORIES), amountCents: cents.positive() })
+  .strict();
+
 export const PreProjectSchema = z
   .object({
     title: text(300),
     summary: text(5_000),
     themes: z.array(ThemeSchema),
-    eligibleCostCents: cents,
+    indicators: z.array(ImpactIndicatorSchema).min(1, 'at least one impact indicator'),
+    costLines: z.array(CostLineSchema).min(1, 'at least one eligible cost line').max(200),
     grantCents: cents,
     loan: LoanSchema.optional(),
   })
   .strict();
 export type PreProject = z.infer<typeof PreProjectSchema>;
+
+/** Eligible cost is the sum of the cost lines: never a separate figure that could disagree with them. */
+export const eligibleCostOf = (p: Pick<PreProject, 'costLines'>) => p.costLines.reduce((sum, line) => sum + line.amountCents, 0);
 
 export const IneligibilityReasonSchema = z
   .object({ code: z.string(), field: z.string(), message: z.string() })

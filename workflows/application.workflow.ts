@@ -16,7 +16,7 @@ import type { ApplicationForm } from '../domain/application';
 import { machineRules, type CallRules } from '../domain/rules';
 import { applicationMachine, type ApplicationState } from '../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../machines/deadlines';
-import { ApplicationCommandSchema, type ApplicationEvent, type DocumentUpload, type SessionInput } from '../machines/events';
+import { ApplicationCommandSchema, eligibleCostOf, type ApplicationEvent, type DocumentUpload, type SessionInput } from '../machines/events';
 import { allowedCommands, refusalReason, stateOf, type ApplicationSnapshot } from '../machines/explain';
 import {
   FAILURE,
@@ -117,7 +117,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         preProject: c.preProject && {
           version: c.preProjectVersion,
           title: c.preProject.title,
-          eligibleCostCents: c.preProject.eligibleCostCents,
+          eligibleCostCents: eligibleCostOf(c.preProject),
           grantCents: c.preProject.grantCents,
         },
         integrationRequests: c.integrationRequests,

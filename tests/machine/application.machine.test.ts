@@ -9,9 +9,9 @@ import {
 } from '../../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../../machines/deadlines';
 import { mermaidDiagram } from '../../machines/diagram';
-import type { ApplicationEvent, DocumentUpload, PreProject } from '../../machines/events';
+import type { ApplicationEvent, DocumentUpload } from '../../machines/events';
 import { allowedCommands, refusalReason, stateOf, type ApplicationSnapshot } from '../../machines/explain';
-import { pdfBase64, preProject, rules2023, session } from '../support/fixtures';
+import { pdfBase64, preProject, rules2023, session, type PreProjectOverrides } from '../support/fixtures';
 
 const input: ApplicationMachineInput = {
   applicationId: 'app-test',
@@ -38,7 +38,7 @@ function walk(events: readonly ApplicationEvent[]): ApplicationSnapshot {
 
 const pdf: DocumentUpload = { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() };
 const hours = (verifiedMinutes: number): ApplicationEvent => ({ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes });
-const submit = (overrides: Partial<PreProject> = {}): ApplicationEvent => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject(overrides) });
+const submit = (overrides: PreProjectOverrides = {}): ApplicationEvent => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject(overrides) });
 const fund = (amountCents: number): ApplicationEvent => ({ type: 'RECORD_FUNDING', amountCents, disbursedOn: '2024-06-01' });
 const grantCents = preProject().grantCents;
 
@@ -123,21 +123,36 @@ describe('guards', () => {
   });
 
   describe('isPreProjectAdmissible', () => {
-    const submitted = (overrides: Partial<PreProject>) => send(walk(toPreProject), submit(overrides));
+    const submitted = (overrides: PreProjectOverrides) => send(walk(toPreProject), submit(overrides));
 
-    test.each<[string, Partial<PreProject>]>([
+    test.each<[string, PreProjectOverrides]>([
       ['no impact theme', { themes: [] }],
       ['a grant above 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_001 }],
       ['neither a grant nor a loan', { grantCents: 0, loan: undefined }],
+      ['an indicator measuring a theme the project does not claim', { themes: ['environment'] }],
+      ['a grant above 50% of the sum of several cost lines', {
+        grantCents: 3_000_001,
+        costLines: [
+          { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
+          { description: 'training', category: 'services', amountCents: 2_000_000 },
+        ],
+      }],
     ])('refuses %s', (_, overrides) => {
       const s = submitted(overrides);
       expect(s.context.preProject).toBeNull();
       expect(s.context.preProjectVersion).toBe(0);
     });
 
-    test.each<[string, Partial<PreProject>]>([
+    test.each<[string, PreProjectOverrides]>([
       ['a grant of exactly 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_000 }],
       ['a loan subsidy without a grant', { grantCents: 0, loan: { amountCents: 5_000_000, annualRateBps: 450, months: 60 } }],
+      ['exactly 50% of the sum of several cost lines', {
+        grantCents: 3_000_000,
+        costLines: [
+          { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
+          { description: 'training', category: 'services', amountCents: 2_000_000 },
+        ],
+      }],
     ])('accepts %s', (_, overrides) => {
       const s = submitted(overrides);
       expect(s.context.preProject).toEqual(preProject(overrides));

@@ -40,11 +40,16 @@ export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_40
 
 export const session = (date: string, start: string, end: string, topic = 'social impact assessment'): SessionInput => ({ date, start, end, topic });
 
-export const preProject = (overrides: Partial<PreProject> = {}): PreProject => ({
+/** A complete pre-project; `eligibleCostCents` is shorthand for one cost line of that amount. */
+export type PreProjectOverrides = Partial<PreProject> & { eligibleCostCents?: number };
+export const preProject = ({ eligibleCostCents = 8_000_000, ...overrides }: PreProjectOverrides = {}): PreProject => ({
   title: 'Laboratorio di riuso tessile',
   summary: 'A repair and reuse workshop employing people at risk of exclusion.',
   themes: ['employment', 'environment'],
-  eligibleCostCents: 8_000_000,
+  indicators: [
+    { name: 'Jobs for people at risk of exclusion', theme: 'employment', unit: 'FTE', baseline: 0, target: 3, measurementMethod: 'payroll records, yearly' },
+  ],
+  costLines: [{ description: 'Sewing and repair equipment', category: 'equipment', amountCents: eligibleCostCents }],
   grantCents: 4_000_000,
   ...overrides,
 });
