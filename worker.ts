@@ -4,6 +4,8 @@ import { loadComuni } from './config/comuni';
 import { loadConfig, type Config } from './config/env';
 import { connectDb, describeTarget, type Db } from './db/connect';
 import { migrateToLatest } from './db/migrate';
+import { startDispatcher, type Dispatcher } from './notifications/dispatcher';
+import { createMailer } from './notifications/mailer';
 
 export interface WorkerDeps {
   config: Config;
@@ -24,6 +26,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     comuni: loadComuni(config.projectRoot),
     documentsDir: config.DOCUMENTS_DIR,
     documentMaxBytes: config.DOCUMENT_MAX_BYTES,
+    recipients: { operators: config.OPERATOR_EMAILS, commission: config.COMMISSION_EMAILS },
     ...(deps.now ? { now: deps.now } : {}),
   });
   return Worker.create({
@@ -32,6 +35,20 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     activities,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+  });
+}
+
+/**
+ * Delivers the notification outbox over SMTP while the worker runs; null when no SMTP_URL is configured
+ * (messages then wait in the outbox, and are sent once one is).
+ */
+export function startMailDelivery(config: Config, db: Db): Dispatcher | null {
+  if (!config.SMTP_URL) return null;
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
+  return startDispatcher(db, mailer, {
+    intervalMs: 2_000,
+    onReport: (r) => r.failed.length > 0 && console.warn(`mail: ${r.sent} sent, ${r.failed.length} failed: ${r.failed.map((f) => f.error).join('; ')}`),
+    onError: (err) => console.warn(`mail: delivery paused: ${err instanceof Error ? err.message : String(err)}`),
   });
 }
 
@@ -46,10 +63,12 @@ async function main() {
   const db = await openDatabase(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createWorker({ config, db, connection });
+  const mail = startMailDelivery(config, db);
   console.log(`worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}`);
   try {
     await worker.run();
   } finally {
+    await mail?.stop();
     await connection.close();
     await db.destroy();
   }

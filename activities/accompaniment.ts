@@ -1,10 +1,20 @@
+import { createHash, randomInt } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { sql } from 'kysely';
+import { INPUT_ERROR } from '../domain/errors';
 import { verifyHours, type HoursVerdict } from '../domain/hours';
-import type { SessionInput } from '../machines/events';
+import type { SessionConfirmation, SessionInput } from '../machines/events';
 import type { Db } from '../db/connect';
-import { consultantSessionsElsewhere, insertSession, sessionsOf } from '../db/repositories/sessions';
+import { enqueueNotification } from '../db/repositories/notifications';
+import { consultantSessionsElsewhere, findSession, insertSession, sessionsOf } from '../db/repositories/sessions';
 
 const ROME = 'Europe/Rome';
 const MAX_COUNTED_MINUTES_PER_DAY = 8 * 60;
+const CODE_VALID_DAYS = 14;
+const MAX_CODE_ATTEMPTS = 5;
+
+const INVALID_ASSIGNMENT = INPUT_ERROR.assignment;
+const INVALID_CONFIRMATION = INPUT_ERROR.confirmation;
 
 /** Calendar date and HH:MM in Italian time: sessions are logged in local time. */
 function romeNow(now: Date) {
@@ -16,21 +26,97 @@ function romeNow(now: Date) {
   return { today: `${parts.year}-${parts.month}-${parts.day}`, nowTime: `${parts.hour}:${parts.minute}` };
 }
 
+// Salted with the session id, so equal codes of two sessions never share a hash.
+const codeHash = (sessionId: string, code: string) => createHash('sha256').update(`${sessionId}:${code}`).digest('hex');
+
 export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
   return {
-    async recordSession(input: { applicationId: string; session: SessionInput & { consultant: string } }): Promise<{ sessionId: string }> {
-      const s = input.session;
-      const sessionId = await insertSession(db, {
-        application_id: input.applicationId,
-        consultant: s.consultant,
-        session_date: s.date,
-        starts_at: s.start,
-        ends_at: s.end,
-        topic: s.topic,
+    /** Binds the application to a registered body and its consultant; the consultant joins the registry on first use. */
+    async assignConsultant(input: { applicationId: string; implementingBody: string; consultant: { name: string; email: string } }) {
+      return db.transaction().execute(async (trx) => {
+        const body = await trx.selectFrom('implementing_bodies').selectAll().where('id', '=', input.implementingBody).executeTakeFirst();
+        if (!body || !body.active) {
+          throw ApplicationFailure.nonRetryable(`implementingBody: "${input.implementingBody}" is not a registered, active implementing body`, INVALID_ASSIGNMENT);
+        }
+        const email = input.consultant.email.toLowerCase();
+        await trx.insertInto('consultants').values({ body_id: body.id, name: input.consultant.name, email }).onConflict((oc) => oc.column('email').doNothing()).execute();
+        const consultant = await trx.selectFrom('consultants').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+        if (consultant.body_id !== body.id) {
+          throw ApplicationFailure.nonRetryable(`consultant.email: ${email} consults for ${consultant.body_id}, not ${body.id}`, INVALID_ASSIGNMENT);
+        }
+        await trx
+          .updateTable('applications')
+          .set({ consultant_id: consultant.id, assigned_at: sql<Date>`coalesce(assigned_at, now())` })
+          .where('id', '=', input.applicationId)
+          .execute();
+        return { bodyId: body.id, bodyName: body.name, consultantId: consultant.id };
       });
-      return { sessionId };
+    },
+
+    /**
+     * Stores a session and, the first time only, e-mails the company a single-use code to confirm it:
+     * the session, the code's hash and the outbox message are written in one transaction.
+     */
+    async recordSession(input: { applicationId: string; session: SessionInput; consultant: string }): Promise<{ sessionId: string }> {
+      const s = input.session;
+      return db.transaction().execute(async (trx) => {
+        const { id, created } = await insertSession(trx, {
+          application_id: input.applicationId,
+          consultant: input.consultant,
+          session_date: s.date,
+          starts_at: s.start,
+          ends_at: s.end,
+          topic: s.topic,
+          attendees: JSON.stringify(s.attendees),
+        });
+        if (created) {
+          const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+          const expiresAt = new Date(now().getTime() + CODE_VALID_DAYS * 86_400_000);
+          await trx
+            .updateTable('accompaniment_sessions')
+            .set({ confirmation_code_hash: codeHash(id, code), confirmation_expires_at: expiresAt })
+            .where('id', '=', id)
+            .execute();
+          const app = await trx.selectFrom('applications').select(['representative_email', 'call_id']).where('id', '=', input.applicationId).executeTakeFirstOrThrow();
+          await enqueueNotification(trx, {
+            idempotency_key: `${id}:confirmation`,
+            application_id: input.applicationId,
+            recipient: app.representative_email,
+            template: 'session.confirmation',
+            locale: 'it',
+            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.call_id, date: s.date, start: s.start, end: s.end, topic: s.topic, consultant: input.consultant, code, expiresAt: expiresAt.toISOString() }),
+          });
+        }
+        return { sessionId: id };
+      });
+    },
+
+    /** Checks the company's code; single use, limited attempts, expiring. A confirmed session stays confirmed. */
+    async confirmSession(input: { applicationId: string } & SessionConfirmation): Promise<{ sessionId: string }> {
+      const session = await findSession(db, input.applicationId, input.date, input.start);
+      const where = `session ${input.date} ${input.start}`;
+      if (!session) throw ApplicationFailure.nonRetryable(`${where}: no such session for this application`, INVALID_CONFIRMATION);
+      if (session.confirmed_at) return { sessionId: session.id };
+      if (session.confirmation_attempts >= MAX_CODE_ATTEMPTS) {
+        throw ApplicationFailure.nonRetryable(`${where}: too many wrong codes; ask the consultant to log the session again`, INVALID_CONFIRMATION);
+      }
+      if (!session.confirmation_expires_at || session.confirmation_expires_at.getTime() < now().getTime()) {
+        throw ApplicationFailure.nonRetryable(`${where}: the confirmation code has expired`, INVALID_CONFIRMATION);
+      }
+      if (session.confirmation_code_hash !== codeHash(session.id, input.code)) {
+        await db.updateTable('accompaniment_sessions').set({ confirmation_attempts: sql<number>`confirmation_attempts + 1` }).where('id', '=', session.id).execute();
+        throw ApplicationFailure.nonRetryable(`code: does not match the code sent for ${where}`, INVALID_CONFIRMATION);
+      }
+      // Consumed by the same statement that confirms: the code cannot be used twice.
+      await db
+        .updateTable('accompaniment_sessions')
+        .set({ confirmed_at: sql<Date>`now()`, confirmation_code_hash: null })
+        .where('id', '=', session.id)
+        .where('confirmed_at', 'is', null)
+        .execute();
+      return { sessionId: session.id };
     },
 
     /** Recomputes verified hours from what Postgres holds; pure of side effects, so retries are free. */

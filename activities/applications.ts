@@ -30,18 +30,48 @@ export interface RegisterInput {
 }
 
 /** Stable JSON (sorted keys), so the same payload always yields the same digest. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
-export const payloadDigest = (payload: unknown) => createHash('sha256').update(canonical(payload)).digest('hex');
+export const payloadDigest = (payload: unknown) => createHash('sha256').update(canonicalJson(payload)).digest('hex');
 
-export function applicationActivities(deps: { db: Db; comuni: readonly Comune[] }) {
+interface TransitionFacts {
+  motivation?: string | null;
+  ineligibilityReasons?: string[];
+  admittedCents?: number | null;
+  fundedCents?: number | null;
+}
+
+export interface Recipient {
+  audience: 'company' | 'consultant' | 'operator' | 'commission';
+  address: string;
+  locale: 'it' | 'en';
+}
+
+/**
+ * Who hears of a new state: the company always; the consultant while the accompaniment and its outcome concern
+ * them; operators when they must act (record the disbursement) or when an application closes early; the
+ * commission when a pre-project reaches it.
+ */
+export function recipientsFor(
+  state: string,
+  who: { company: { address: string; locale: 'it' | 'en' }; consultant: string | null; operators: readonly string[]; commission: readonly string[] },
+): Recipient[] {
+  const list: Recipient[] = [{ audience: 'company', ...who.company }];
+  const consultantStates = ['accompaniment', 'pre_project', 'commission', 'admitted', 'rejected', 'withdrawn', 'lapsed'];
+  if (who.consultant && consultantStates.includes(state)) list.push({ audience: 'consultant', address: who.consultant, locale: 'it' });
+  if (['admitted', 'withdrawn', 'lapsed'].includes(state)) for (const a of who.operators) list.push({ audience: 'operator', address: a, locale: 'it' });
+  if (state === 'commission') for (const a of who.commission) list.push({ audience: 'commission', address: a, locale: 'it' });
+  return list;
+}
+
+export function applicationActivities(deps: { db: Db; comuni: readonly Comune[]; recipients?: { operators: readonly string[]; commission: readonly string[] } }) {
   const { db, comuni } = deps;
   return {
     /** Persists the application with its submission audit row, and says whether the company is eligible. */
@@ -73,12 +103,12 @@ export function applicationActivities(deps: { db: Db; comuni: readonly Comune[] 
           occurred_at: input.occurredAt,
         });
         await enqueueNotification(trx, {
-          idempotency_key: `${input.applicationId}:0:company`,
+          idempotency_key: `${input.applicationId}:0:company:${form.company.legalRepresentative.email}`,
           application_id: input.applicationId,
           recipient: form.company.legalRepresentative.email,
           template: 'application.submitted',
-          locale: 'it',
-          payload: JSON.stringify({ applicationId: input.applicationId, callId: input.rules.callId }),
+          locale: form.company.legalRepresentative.locale ?? 'it',
+          payload: JSON.stringify({ applicationId: input.applicationId, callId: input.rules.callId, audience: 'company' }),
         });
       });
       return { reasons: ineligibilityReasons(form, input.rules, comuni) };
@@ -108,26 +138,40 @@ export function applicationActivities(deps: { db: Db; comuni: readonly Comune[] 
           implementingBody: record.facts.implementingBody,
           facts: { ...record.facts, deadline: record.deadline },
         });
-        if (record.fromState !== record.toState) {
-          const app = await trx
-            .selectFrom('applications')
-            .select(['representative_email', 'call_id'])
-            .where('id', '=', record.applicationId)
-            .executeTakeFirstOrThrow();
+        if (record.fromState === record.toState) return;
+        const app = await trx
+          .selectFrom('applications')
+          .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
+          .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
+          .where('applications.id', '=', record.applicationId)
+          .executeTakeFirstOrThrow();
+        const facts = record.facts as TransitionFacts;
+        const base = {
+          applicationId: record.applicationId,
+          callId: app.call_id,
+          from: record.fromState,
+          to: record.toState,
+          event: record.eventType,
+          deadline: record.deadline,
+          motivation: facts.motivation ?? null,
+          reasons: record.toState === 'rejected' && record.fromState === 'submitted' ? facts.ineligibilityReasons ?? [] : null,
+          amountCents: record.toState === 'admitted' ? facts.admittedCents ?? null : record.toState === 'funded' ? facts.fundedCents ?? null : null,
+        };
+        const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+        const recipients = recipientsFor(record.toState, {
+          company: { address: app.representative_email, locale: form.company.legalRepresentative.locale ?? 'it' },
+          consultant: app.consultant_email,
+          operators: deps.recipients?.operators ?? [],
+          commission: deps.recipients?.commission ?? [],
+        });
+        for (const r of recipients) {
           await enqueueNotification(trx, {
-            idempotency_key: `${record.applicationId}:${record.seq}:company`,
+            idempotency_key: `${record.applicationId}:${record.seq}:${r.audience}:${r.address}`,
             application_id: record.applicationId,
-            recipient: app.representative_email,
+            recipient: r.address,
             template: `application.${record.toState}`,
-            locale: 'it',
-            payload: JSON.stringify({
-              applicationId: record.applicationId,
-              callId: app.call_id,
-              from: record.fromState,
-              to: record.toState,
-              event: record.eventType,
-              deadline: record.deadline,
-            }),
+            locale: r.locale,
+            payload: JSON.stringify({ ...base, audience: r.audience }),
           });
         }
       });

@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { INPUT_ERROR } from '../domain/errors';
 import { sniffMediaType } from '../domain/media-type';
 import type { DocumentUpload, StoredDocument } from '../machines/events';
 import type { Db } from '../db/connect';
 import { insertDocument } from '../db/repositories/documents';
 
-export const INVALID_DOCUMENT = 'InvalidDocument';
+const INVALID_DOCUMENT = INPUT_ERROR.document;
 
 /** Where the bytes of a digest live: two-level fan-out, named by content only. */
 export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);

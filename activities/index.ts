@@ -1,14 +1,17 @@
 import type { Comune } from '../domain/eligibility';
 import type { Db } from '../db/connect';
 import { accompanimentActivities } from './accompaniment';
+import { budgetActivities } from './budget';
 import { applicationActivities } from './applications';
 import { documentActivities } from './documents';
+import { preProjectActivities } from './pre-projects';
 
 export interface ActivityDeps {
   db: Db;
   comuni: readonly Comune[];
   documentsDir: string;
   documentMaxBytes: number;
+  recipients?: { operators: readonly string[]; commission: readonly string[] };
   now?: () => Date;
 }
 
@@ -17,6 +20,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...applicationActivities(deps),
     ...accompanimentActivities(deps),
+    ...preProjectActivities(deps),
+    ...budgetActivities(deps),
     ...documentActivities({ db: deps.db, documentsDir: deps.documentsDir, maxBytes: deps.documentMaxBytes }),
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ import { ConfigError, loadConfig } from '../config/env';
 import { APPLICATION_STATES, type ApplicationState } from '../machines/application.machine';
 import { mermaidDiagram } from '../machines/diagram';
 import type { ApplicationView } from '../workflows/messages';
+import { listSinkMessages, readSinkMessage } from '../notifications/sink';
 import { ApplicationService } from './applications';
 import { UserError, type ErrorCode } from './errors';
 import { connectClient } from './temporal';
@@ -21,6 +23,7 @@ Commands:
   list [--state S] [--call C]           applications, from Temporal visibility
   send <id> <EVENT> [--data file.json]  send a command (as an Update; --signal for fire-and-forget)
   diagram                               the state machine as Mermaid
+  mail [--to ADDRESS] [--show FILE]     e-mails caught by the local mail sink of \`npm start\`
 
 Options: --json (machine-readable output), --help (per command)
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), INNOSOCIAL_ACTOR (default: your user name)
@@ -48,6 +51,11 @@ As an Update (default) it answers with the new state or exits 4 with the reason 
 
 Example: innosocial send <id> ASSIGN_BODY --data assign.json
          innosocial send <id> COMPLETE_ACCOMPANIMENT`,
+  mail: `Usage: innosocial mail [--to ADDRESS] [--show FILE] [--json]
+Lists the e-mails the system sent to the local mail sink that \`npm start\` runs (MAIL_SINK_DIR), oldest first;
+--show prints one message with its decoded text.
+
+Example: innosocial mail --to giulia.ferraris@example.org`,
   diagram: `Usage: innosocial diagram
 Prints the application state machine as a Mermaid stateDiagram.
 
@@ -106,7 +114,29 @@ function printView(v: ApplicationView): string {
   rows.push(['next', v.allowedCommands.join(', ') || '(none)']);
   for (const s of v.refusedSignals) rows.push(['refused signal', `${s.at} ${s.type}: ${s.reason}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, val]) => `${k.padEnd(width)}  ${val ?? '-'}`).join('\n');
+  const facts = rows.map(([k, val]) => `${k.padEnd(width)}  ${val ?? '-'}`).join('\n');
+  const timeline = v.timeline.map((t) => `  ${t.at.replace('T', ' ').slice(0, 19)}  ${t.event.padEnd(22)} ${(t.from ?? '-').padEnd(13)} -> ${t.to.padEnd(13)} ${t.actor} (${t.role})`);
+  return `${facts}\n\ntimeline\n${timeline.join('\n')}`;
+}
+
+async function mailCommand(dir: string, opts: { to?: string | undefined; show?: string | undefined; json: boolean }, out: (s: string) => void): Promise<number> {
+  if (opts.show) {
+    if (basename(opts.show) !== opts.show || !opts.show.endsWith('.eml')) throw new UserError('invalid_input', `--show takes a file name from the list, such as 20261125T231012.345Z-3f2a9c81d0.eml`);
+    const message = await readSinkMessage(join(dir, opts.show)).catch(() => {
+      throw new UserError('not_found', `no message ${opts.show} in ${dir}`);
+    });
+    out(opts.json ? JSON.stringify(message, null, 2) : `From: ${message.from}\nTo: ${message.to}\nDate: ${message.date}\nSubject: ${message.subject}\n\n${message.text}`);
+    return 0;
+  }
+  const messages = (await listSinkMessages(dir)).filter((m) => !opts.to || m.to.toLowerCase().includes(opts.to.toLowerCase()));
+  out(
+    opts.json
+      ? JSON.stringify(messages, null, 2)
+      : messages.length
+        ? messages.map((m) => `${m.file}  ${m.to.padEnd(36)}  ${m.subject}`).join('\n')
+        : `(no messages in ${dir})`,
+  );
+  return 0;
 }
 
 export async function run(argv: string[], out: (s: string) => void = console.log): Promise<number> {
@@ -123,6 +153,8 @@ export async function run(argv: string[], out: (s: string) => void = console.log
       data: { type: 'string' },
       signal: { type: 'boolean', default: false },
       'update-id': { type: 'string' },
+      to: { type: 'string' },
+      show: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -139,6 +171,10 @@ export async function run(argv: string[], out: (s: string) => void = console.log
     if (rest.length !== n) throw new UserError('invalid_input', `usage: ${usage}`);
   };
   const config = loadConfig();
+  if (command === 'mail') {
+    need(0, 'innosocial mail [--to ADDRESS] [--show FILE]');
+    return mailCommand(config.MAIL_SINK_DIR, { to: values.to, show: values.show, json: values.json }, out);
+  }
   const meta = { actor: config.INNOSOCIAL_ACTOR ?? userInfo().username, role: 'operator' as const };
   const { client, close } = await connectClient(config);
   const service = new ApplicationService(client, config);

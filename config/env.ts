@@ -4,6 +4,12 @@ import { z } from 'zod';
 const root = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
 
 const port = z.coerce.number().int().min(0).max(65_535);
+/** A comma-separated list of addresses, e.g. "a@x.it, b@x.it". */
+const emails = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.email()));
 
 const EnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -18,6 +24,11 @@ const EnvSchema = z.object({
   CALLS_DIR: z.string().min(1).default(path.join(root, 'config', 'calls')),
   ID_SECRET: z.string().min(16, 'at least 16 characters').default('innosocialmetro-development-only'),
   INNOSOCIAL_ACTOR: z.string().min(1).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'an SMTP URL such as smtp://127.0.0.1:2525' }).optional(),
+  MAIL_FROM: z.string().min(3).default('InnoSocialMetro <noreply@innosocialmetro.invalid>'),
+  MAIL_SINK_DIR: z.string().min(1).default(path.join(root, '.data', 'mail')),
+  OPERATOR_EMAILS: emails,
+  COMMISSION_EMAILS: emails,
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema> & { projectRoot: string }>;

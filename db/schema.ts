@@ -14,6 +14,8 @@ export interface ApplicationsTable {
   state: string;
   last_seq: number;
   implementing_body: string | null;
+  consultant_id: string | null;
+  assigned_at: Date | null;
   facts: Json<unknown>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, string | undefined, string>;
@@ -41,7 +43,37 @@ export interface AccompanimentSessionsTable {
   starts_at: string;
   ends_at: string;
   topic: string;
+  attendees: Json<string[]>;
+  confirmation_code_hash: string | null;
+  confirmation_expires_at: Date | null;
+  confirmation_attempts: Generated<number>;
+  confirmed_at: Date | null;
   created_at: CreatedAt;
+}
+
+export interface ImplementingBodiesTable {
+  id: string;
+  name: string;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface ConsultantsTable {
+  id: Generated<string>;
+  body_id: string;
+  name: string;
+  email: string;
+  created_at: CreatedAt;
+}
+
+export interface PreProjectsTable {
+  application_id: string;
+  version: number;
+  content: Json<unknown>;
+  content_digest: string;
+  submitted_by: string;
+  submitted_at: CreatedAt;
+  forwarded_at: Date | null;
 }
 
 export interface DocumentsTable {
@@ -65,14 +97,58 @@ export interface NotificationOutboxTable {
   payload: Json<unknown>;
   created_at: CreatedAt;
   sent_at: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  message_id: string | null;
+  failed_at: Date | null;
+}
+
+/** bigint columns: PostgreSQL and PGlite return INT8 as a string; the budget repository converts to number. */
+type Int8 = ColumnType<string, number | string, number | string>;
+
+export type BudgetReservationStatus = 'reserved' | 'waiting' | 'released' | 'consumed';
+
+export interface CallBudgetsTable {
+  call_id: string;
+  total_cents: Int8;
+  committed_cents: ColumnType<string, number | string | undefined, number | string>;
+}
+
+export interface BudgetReservationsTable {
+  application_id: string;
+  call_id: string;
+  amount_cents: Int8;
+  status: BudgetReservationStatus;
+  queue_position: ColumnType<string, never, never>;
+  requested_at: CreatedAt;
+  reserved_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  released_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  release_reason: string | null;
+  promoted_by: string | null;
+}
+
+export interface BudgetLedgerTable {
+  id: ColumnType<string, never, never>;
+  call_id: string;
+  application_id: string;
+  kind: 'reserve' | 'release' | 'adjust';
+  amount_cents: Int8;
+  idempotency_key: string;
+  at: ColumnType<Date, string | undefined, never>;
 }
 
 export interface Database {
+  implementing_bodies: ImplementingBodiesTable;
+  consultants: ConsultantsTable;
+  pre_projects: PreProjectsTable;
   applications: ApplicationsTable;
   audit_events: AuditEventsTable;
   accompaniment_sessions: AccompanimentSessionsTable;
   documents: DocumentsTable;
   notification_outbox: NotificationOutboxTable;
+  call_budgets: CallBudgetsTable;
+  budget_reservations: BudgetReservationsTable;
+  budget_ledger: BudgetLedgerTable;
 }
 
 export type Application = Selectable<ApplicationsTable>;
@@ -85,3 +161,12 @@ export type DocumentRow = Selectable<DocumentsTable>;
 export type NewDocument = Insertable<DocumentsTable>;
 export type OutboxMessage = Selectable<NotificationOutboxTable>;
 export type NewOutboxMessage = Insertable<NotificationOutboxTable>;
+export type CallBudget = Selectable<CallBudgetsTable>;
+export type NewCallBudget = Insertable<CallBudgetsTable>;
+export type BudgetReservation = Selectable<BudgetReservationsTable>;
+export type NewBudgetReservation = Insertable<BudgetReservationsTable>;
+export type BudgetMovement = Selectable<BudgetLedgerTable>;
+export type NewBudgetMovement = Insertable<BudgetLedgerTable>;
+export type ImplementingBody = Selectable<ImplementingBodiesTable>;
+export type Consultant = Selectable<ConsultantsTable>;
+export type PreProjectRow = Selectable<PreProjectsTable>;

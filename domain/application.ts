@@ -22,7 +22,12 @@ export const ApplicationFormSchema = z
           })
           .strict(),
         legalRepresentative: z
-          .object({ name: z.string().trim().min(1).max(200), email: z.email() })
+          .object({
+            name: z.string().trim().min(1).max(200),
+            email: z.email(),
+            /** The language of the e-mails the company receives. */
+            locale: z.enum(['it', 'en']).default('it'),
+          })
           .strict(),
       })
       .strict(),

@@ -6,6 +6,8 @@ export interface LoggedSession {
   date: string;
   start: string;
   end: string;
+  /** Confirmed by the company with its single-use code; only confirmed sessions count. */
+  confirmed: boolean;
 }
 
 export interface HourRules {
@@ -43,6 +45,10 @@ export function verifyHours(
   const perDay = new Map<string, number>();
   for (const s of own) {
     const discard = (reason: string) => verdict.discarded.push({ sessionId: s.id, reason: `${label(s)}: ${reason}` });
+    if (!s.confirmed) {
+      discard("is not yet confirmed by the company");
+      continue;
+    }
     if (s.date > when.today || (s.date === when.today && s.end.slice(0, 5) > when.nowTime)) {
       discard('is in the future');
       continue;
@@ -56,7 +62,7 @@ export function verifyHours(
       discard(`overlaps the company's session ${label(clash)}`);
       continue;
     }
-    const busy = sameConsultantElsewhere.find((o) => o.consultant === s.consultant && overlaps(o, s));
+    const busy = sameConsultantElsewhere.find((o) => o.confirmed && o.consultant === s.consultant && overlaps(o, s));
     if (busy) {
       discard(`consultant ${s.consultant} was in another company's session ${label(busy)}`);
       continue;

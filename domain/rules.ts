@@ -63,11 +63,15 @@ export type CallRules = z.infer<typeof CallRulesSchema>;
 export interface MachineRules {
   minimumAccompanimentMinutes: number;
   maxGrantShareBps: number;
+  interestSubsidy: CallRules['interestSubsidy'];
+  budgetCents: number;
 }
 
 export function machineRules(rules: CallRules): MachineRules {
   return {
     minimumAccompanimentMinutes: Math.round(rules.accompaniment.minimumHours * 60),
     maxGrantShareBps: rules.grant.maxShareBps,
+    interestSubsidy: rules.interestSubsidy,
+    budgetCents: rules.budgetCents,
   };
 }

@@ -1,7 +1,8 @@
 import { assign, setup } from 'xstate';
 import type { MachineRules } from '../domain/rules';
+import { interestSubsidy, loanProblem, totalSupportCents } from '../domain/subsidy';
 import type { Theme } from '../domain/themes';
-import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PreProject, type SessionInput, type StoredDocument } from './events';
+import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PreProject, type SessionConfirmation, type SessionInput, type StoredDocument } from './events';
 
 export interface ApplicationMachineInput {
   applicationId: string;
@@ -16,6 +17,8 @@ export interface ApplicationContext extends ApplicationMachineInput {
   ineligibilityReasons: string[];
   implementingBody: string | null;
   consultant: string | null;
+  /** The consultant's identity in the registry: two consultants may share a name, never an address. */
+  consultantEmail: string | null;
   sessionsLogged: number;
   verifiedMinutes: number;
   documents: StoredDocument[];
@@ -25,7 +28,11 @@ export interface ApplicationContext extends ApplicationMachineInput {
   forwardedVersion: number;
   integrationRequests: number;
   motivation: string | null;
+  subsidyCents: number;
   admittedCents: number | null;
+  /** The call's budget for this admission: reserved, or waiting in the FIFO reserve list at `budgetPosition`. */
+  budget: 'none' | 'reserved' | 'waiting';
+  budgetPosition: number | null;
   fundedCents: number | null;
   closingReason: string | null;
 }
@@ -36,8 +43,17 @@ type Of<T extends ApplicationEvent['type']> = Extract<ApplicationEvent, { type: 
 export const grantWithinShare = (grantCents: number, eligibleCostCents: number, maxShareBps: number) =>
   grantCents * 10_000 <= eligibleCostCents * maxShareBps;
 
+/** What the company would receive: the grant plus the present value of the interest subsidy on its loan. */
+export function supportOf(p: PreProject, rules: MachineRules): { subsidyCents: number; totalCents: number } {
+  const subsidy = p.loan ? interestSubsidy(p.loan, rules.interestSubsidy) : null;
+  const subsidyCents = subsidy?.ok ? subsidy.subsidyCents : 0;
+  return { subsidyCents, totalCents: totalSupportCents(p.grantCents, subsidyCents) };
+}
+
 export const preProjectProblems = (p: PreProject, rules: MachineRules): string[] => {
   const problems: string[] = [];
+  const loan = p.loan && loanProblem(p.loan, rules.interestSubsidy.maxLoanMonths);
+  if (loan) problems.push(`loan.${loan.field}: ${loan.message}`);
   if (p.themes.length === 0) problems.push('the pre-project must name at least one impact theme');
   if (p.grantCents === 0 && !p.loan) problems.push('the pre-project must request a grant, a loan subsidy or both');
   const eligibleCostCents = eligibleCostOf(p);
@@ -65,7 +81,7 @@ export const applicationGuards = {
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
   isEligibilityPending: ({ context }: GuardArgs) => context.eligibility === 'pending',
   isFundingWithinAdmitted: ({ context, event }: GuardArgs) =>
-    event.type === 'RECORD_FUNDING' && context.admittedCents !== null && event.amountCents <= context.admittedCents,
+    context.budget === 'reserved' && event.type === 'RECORD_FUNDING' && context.admittedCents !== null && event.amountCents <= context.admittedCents,
 };
 
 /**
@@ -91,8 +107,15 @@ export const applicationMachine = setup({
   },
   guards: applicationGuards,
   actions: {
+    assignConsultant: (_, _params: { implementingBody: string; consultant: { name: string; email: string } }) => undefined,
     storeSession: (_, _params: SessionInput) => undefined,
+    confirmSession: (_, _params: SessionConfirmation) => undefined,
     storeDocument: (_, _params: DocumentUpload) => undefined,
+    storePreProject: (_, _params: { version: number; preProject: PreProject }) => undefined,
+    freezePreProject: (_, _params: { version: number }) => undefined,
+    reserveBudget: (_, _params: { amountCents: number }) => undefined,
+    releaseBudget: (_, _params: { reason: string }) => undefined,
+    settleBudget: (_, _params: { finalAmountCents: number }) => undefined,
     confirmEligibility: assign({ eligibility: 'eligible' as const }),
     rememberIneligibility: assign(({ event }) => ({
       eligibility: 'ineligible' as const,
@@ -100,7 +123,7 @@ export const applicationMachine = setup({
     })),
     assignBody: assign(({ event }) => {
       const e = event as Of<'ASSIGN_BODY'>;
-      return { implementingBody: e.implementingBody, consultant: e.consultant };
+      return { implementingBody: e.implementingBody, consultant: e.consultant.name, consultantEmail: e.consultant.email.toLowerCase() };
     }),
     countSession: assign({ sessionsLogged: ({ context }) => context.sessionsLogged + 1 }),
     rememberVerifiedHours: assign({
@@ -121,10 +144,14 @@ export const applicationMachine = setup({
       integrationRequests: context.integrationRequests + 1,
       motivation: (event as Of<'REQUEST_INTEGRATION'>).motivation,
     })),
-    rememberApproval: assign(({ context, event }) => ({
-      motivation: (event as Of<'APPROVE'>).motivation,
-      admittedCents: context.preProject?.grantCents ?? 0,
-    })),
+    rememberApproval: assign(({ context, event }) => {
+      const support = context.preProject ? supportOf(context.preProject, context.rules) : { subsidyCents: 0, totalCents: 0 };
+      return { motivation: (event as Of<'APPROVE'>).motivation, subsidyCents: support.subsidyCents, admittedCents: support.totalCents };
+    }),
+    rememberBudget: assign(({ event }) => {
+      const e = event as Of<'RECORD_BUDGET'>;
+      return { budget: e.status, budgetPosition: e.position };
+    }),
     rememberRejection: assign(({ event }) => ({ motivation: (event as Of<'REJECT'>).motivation })),
     rememberFunding: assign({ fundedCents: ({ event }) => (event as Of<'RECORD_FUNDING'>).amountCents }),
     rememberWithdrawal: assign({ closingReason: ({ event }) => (event as Of<'WITHDRAW'>).reason }),
@@ -141,6 +168,7 @@ export const applicationMachine = setup({
     ineligibilityReasons: [],
     implementingBody: null,
     consultant: null,
+    consultantEmail: null,
     sessionsLogged: 0,
     verifiedMinutes: 0,
     documents: [],
@@ -149,7 +177,10 @@ export const applicationMachine = setup({
     forwardedVersion: 0,
     integrationRequests: 0,
     motivation: null,
+    subsidyCents: 0,
     admittedCents: null,
+    budget: 'none',
+    budgetPosition: null,
     fundedCents: null,
     closingReason: null,
   }),
@@ -158,7 +189,11 @@ export const applicationMachine = setup({
       on: {
         CONFIRM_ELIGIBILITY: { guard: 'isEligibilityPending', actions: 'confirmEligibility' },
         REJECT_INELIGIBLE: { guard: 'isEligibilityPending', target: 'rejected', actions: 'rememberIneligibility' },
-        ASSIGN_BODY: { guard: 'isEligibilityConfirmed', target: 'accompaniment', actions: 'assignBody' },
+        ASSIGN_BODY: {
+          guard: 'isEligibilityConfirmed',
+          target: 'accompaniment',
+          actions: ['assignBody', { type: 'assignConsultant', params: ({ event }) => ({ implementingBody: event.implementingBody, consultant: event.consultant }) }],
+        },
         ...whileOpen,
       },
     },
@@ -167,6 +202,7 @@ export const applicationMachine = setup({
         LOG_SESSION: {
           actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }],
         },
+        CONFIRM_SESSION: { actions: { type: 'confirmSession', params: ({ event }) => ({ date: event.date, start: event.start, code: event.code }) } },
         RECORD_VERIFIED_HOURS: { actions: 'rememberVerifiedHours' },
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         COMPLETE_ACCOMPANIMENT: { guard: 'hasMinimumHours', target: 'pre_project' },
@@ -176,14 +212,33 @@ export const applicationMachine = setup({
     pre_project: {
       on: {
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
-        SUBMIT_PRE_PROJECT: { guard: 'isPreProjectAdmissible', actions: 'rememberPreProject' },
-        FORWARD_TO_COMMISSION: { guard: 'hasNewPreProject', target: 'commission', actions: 'rememberForwarding' },
+        SUBMIT_PRE_PROJECT: {
+          guard: 'isPreProjectAdmissible',
+          actions: [
+            { type: 'storePreProject', params: ({ context, event }) => ({ version: context.preProjectVersion + 1, preProject: event.preProject }) },
+            'rememberPreProject',
+          ],
+        },
+        FORWARD_TO_COMMISSION: {
+          guard: 'hasNewPreProject',
+          target: 'commission',
+          actions: [{ type: 'freezePreProject', params: ({ context }) => ({ version: context.preProjectVersion }) }, 'rememberForwarding'],
+        },
         ...whileOpen,
       },
     },
     commission: {
       on: {
-        APPROVE: { target: 'admitted', actions: 'rememberApproval' },
+        APPROVE: {
+          target: 'admitted',
+          actions: [
+            'rememberApproval',
+            {
+              type: 'reserveBudget',
+              params: ({ context }) => ({ amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0 }),
+            },
+          ],
+        },
         REJECT: { target: 'rejected', actions: 'rememberRejection' },
         REQUEST_INTEGRATION: { target: 'pre_project', actions: 'rememberIntegrationRequest' },
         ...whileOpen,
@@ -192,8 +247,16 @@ export const applicationMachine = setup({
     admitted: {
       on: {
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
-        RECORD_FUNDING: { guard: 'isFundingWithinAdmitted', target: 'funded', actions: 'rememberFunding' },
+        RECORD_BUDGET: { actions: 'rememberBudget' },
+        RECORD_FUNDING: {
+          guard: 'isFundingWithinAdmitted',
+          target: 'funded',
+          actions: ['rememberFunding', { type: 'settleBudget', params: ({ event }) => ({ finalAmountCents: event.amountCents }) }],
+        },
         ...whileOpen,
+        // Leaving with money reserved (or queued) gives it back to the call.
+        WITHDRAW: { target: 'withdrawn', actions: ['rememberWithdrawal', { type: 'releaseBudget', params: ({ event }) => ({ reason: `withdrawn: ${event.reason}` }) }] },
+        LAPSE: { target: 'lapsed', actions: ['rememberLapse', { type: 'releaseBudget', params: ({ event }) => ({ reason: `lapsed: ${event.deadline}` }) }] },
       },
     },
     rejected: { type: 'final' },

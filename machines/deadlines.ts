@@ -1,5 +1,5 @@
 import type { CallRules } from '../domain/rules';
-import type { ApplicationState } from './application.machine';
+import type { ApplicationContext, ApplicationState } from './application.machine';
 
 export type DeadlineKind = 'accompaniment' | 'integration_answer' | 'commission_decision' | 'funding';
 
@@ -21,9 +21,12 @@ export function deadlineAfter(
   current: Deadline | null,
   rules: CallRules['deadlines'],
   nowMs: number,
+  context: Pick<ApplicationContext, 'budget'>,
 ): Deadline | null {
-  if (from === to) return current;
   const due = (kind: DeadlineKind, days: number): Deadline => ({ kind, dueAt: new Date(nowMs + days * DAY_MS).toISOString() });
+  // The disbursement clock starts when the money is there, not while the admission waits in the reserve list.
+  const fundingDue = () => (context.budget === 'reserved' ? due('funding', rules.fundingDays) : null);
+  if (from === to) return to === 'admitted' && current === null ? fundingDue() : current;
   switch (to) {
     case 'accompaniment':
       return due('accompaniment', rules.accompanimentDays);
@@ -32,7 +35,7 @@ export function deadlineAfter(
     case 'commission':
       return due('commission_decision', rules.commissionDecisionDays);
     case 'admitted':
-      return due('funding', rules.fundingDays);
+      return fundingDue();
     default:
       return null;
   }

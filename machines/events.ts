@@ -21,11 +21,17 @@ export const SessionSchema = z
     start: hhmm,
     end: hhmm,
     topic: text(500),
-    consultant: text(200).optional(),
+    attendees: z.array(text(200)).min(1, 'at least one attendee').max(50),
   })
   .strict()
   .refine((s) => s.start < s.end, { message: 'end must be after start', path: ['end'] });
 export type SessionInput = z.infer<typeof SessionSchema>;
+
+/** The company confirms one session with the single-use code it received by e-mail. */
+export const SessionConfirmationSchema = z
+  .object({ date: isoDate, start: hhmm, code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail') })
+  .strict();
+export type SessionConfirmation = z.infer<typeof SessionConfirmationSchema>;
 
 export const DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding'] as const;
 export const DocumentUploadSchema = z
@@ -100,8 +106,14 @@ const motivation = z.object({ motivation: text(5_000) }).strict();
 
 /** Payload schemas of the commands people send, by event type. */
 export const commandPayloads = {
-  ASSIGN_BODY: z.object({ implementingBody: text(200), consultant: text(200) }).strict(),
+  ASSIGN_BODY: z
+    .object({
+      implementingBody: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'the id of a registered implementing body, e.g. socialfare'),
+      consultant: z.object({ name: text(200), email: z.email() }).strict(),
+    })
+    .strict(),
   LOG_SESSION: z.object({ session: SessionSchema }).strict(),
+  CONFIRM_SESSION: SessionConfirmationSchema,
   ATTACH_DOCUMENT: z.object({ document: DocumentUploadSchema }).strict(),
   COMPLETE_ACCOMPANIMENT: empty,
   SUBMIT_PRE_PROJECT: z.object({ preProject: PreProjectSchema }).strict(),
@@ -120,6 +132,7 @@ export const systemPayloads = {
   RECORD_VERIFIED_HOURS: z.object({ verifiedMinutes: z.number().int().nonnegative() }).strict(),
   DOCUMENT_STORED: z.object({ document: StoredDocumentSchema }).strict(),
   LAPSE: z.object({ deadline: z.string(), dueAt: z.string() }).strict(),
+  RECORD_BUDGET: z.object({ status: z.enum(['reserved', 'waiting']), position: z.number().int().positive().nullable() }).strict(),
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

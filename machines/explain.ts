@@ -23,9 +23,11 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
     c.eligibility === 'pending' ? 'eligibility is still being assessed' : 'the company is not eligible',
   isEligibilityPending: () => 'eligibility has already been assessed',
   isFundingWithinAdmitted: (c, e) =>
-    e.type === 'RECORD_FUNDING'
-      ? `funding of ${e.amountCents} cents exceeds the admitted amount of ${c.admittedCents ?? 0} cents`
-      : 'not a funding record',
+    c.budget !== 'reserved'
+      ? `the call's budget is exhausted: the admission waits in the reserve list${c.budgetPosition ? ` at position ${c.budgetPosition}` : ''}`
+      : e.type === 'RECORD_FUNDING'
+        ? `funding of ${e.amountCents} cents exceeds the admitted amount of ${c.admittedCents ?? 0} cents`
+        : 'not a funding record',
 };
 
 /** Guards that read the event's payload: without a payload we cannot tell, so they count as "possible". */

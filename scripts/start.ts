@@ -5,7 +5,8 @@ import { buildApi } from '../client/api/server';
 import { connectClient } from '../client/temporal';
 import { loadConfig } from '../config/env';
 import { describeTarget } from '../db/connect';
-import { createWorker, openDatabase } from '../worker';
+import { startMailSink } from '../notifications/sink';
+import { createWorker, openDatabase, startMailDelivery } from '../worker';
 import { startDevServer } from './dev-server';
 
 /**
@@ -13,7 +14,10 @@ import { startDevServer } from './dev-server';
  * history in .data/temporal.sqlite and PGlite its tables in .data/pglite, so a second start finds everything.
  */
 async function main() {
-  const config = loadConfig();
+  const base = loadConfig();
+  // A local SMTP sink stands in for the mail server: every message lands as an .eml file (`innosocial mail`).
+  const sink = base.SMTP_URL ? null : await startMailSink({ dir: base.MAIL_SINK_DIR, port: 0 });
+  const config = sink ? loadConfig({ ...process.env, SMTP_URL: sink.url }) : base;
   // Warnings and errors only: the worker's start-up chatter would bury the addresses printed below.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = path.join(config.projectRoot, '.data');
@@ -33,6 +37,7 @@ async function main() {
   const api = buildApi({ config, client, db });
   const apiUrl = await api.listen({ host: config.API_HOST, port: config.API_PORT });
 
+  const mail = startMailDelivery(config, db);
   const running = worker.run();
   console.log(`
 InnoSocialMetro is running
@@ -42,6 +47,7 @@ InnoSocialMetro is running
   OpenAPI       ${apiUrl}/openapi.json
   Health        ${apiUrl}/healthz
   Database      ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}
+  Mail          ${sink ? `local sink ${sink.url}, messages in ${sink.dir} (npx innosocial mail)` : config.SMTP_URL}
   CLI           npx innosocial --help
 
 Ctrl-C stops everything.`);
@@ -56,6 +62,8 @@ Ctrl-C stops everything.`);
       // The Temporal runtime also listens for SIGINT/SIGTERM and may have begun draining the worker already.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      await mail?.stop();
+      await sink?.stop();
       await connection.close();
       await closeClient();
       await db.destroy();

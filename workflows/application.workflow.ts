@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -16,10 +17,20 @@ import type { ApplicationForm } from '../domain/application';
 import { machineRules, type CallRules } from '../domain/rules';
 import { applicationMachine, type ApplicationState } from '../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../machines/deadlines';
-import { ApplicationCommandSchema, eligibleCostOf, type ApplicationEvent, type DocumentUpload, type SessionInput } from '../machines/events';
+import {
+  ApplicationCommandSchema,
+  eligibleCostOf,
+  type ApplicationEvent,
+  type DocumentUpload,
+  type PreProject,
+  type SessionConfirmation,
+  type SessionInput,
+} from '../machines/events';
+import { INPUT_ERROR_TYPES } from '../domain/errors';
 import { allowedCommands, refusalReason, stateOf, type ApplicationSnapshot } from '../machines/explain';
 import {
   FAILURE,
+  budgetSignal,
   commandSignal,
   commandUpdate,
   viewQuery,
@@ -27,6 +38,7 @@ import {
   type CommandMeta,
   type CommandRequest,
   type RefusedSignal,
+  type TimelineEntry,
 } from './messages';
 import { SA } from './search-attributes';
 import { describeState } from './details';
@@ -48,12 +60,21 @@ export interface ApplicationOutcome {
 const {
   registerApplication,
   recordTransition,
+  assignConsultant,
   recordSession,
+  confirmSession,
   verifyAccompanimentHours,
   storeDocument,
+  storePreProject,
+  freezePreProject,
+  reserveBudget,
+  releaseBudget,
+  adjustBudget,
+  consumeBudget,
+  budgetStatus,
 } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidDocument'] },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
 });
 
 const SYSTEM: CommandMeta = { actor: 'system', role: 'system' };
@@ -91,6 +112,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let deadline = null as Deadline | null;
   let assignedAt: string | null = null;
   const refusedSignals: RefusedSignal[] = [];
+  const timeline: TimelineEntry[] = [];
   const exclusive = serialized();
 
   const view = (): ApplicationView => {
@@ -122,11 +144,15 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         },
         integrationRequests: c.integrationRequests,
         motivation: c.motivation,
+        subsidyCents: c.subsidyCents,
         admittedCents: c.admittedCents,
+        budget: c.budget,
+        budgetPosition: c.budgetPosition,
         fundedCents: c.fundedCents,
         closingReason: c.closingReason,
       },
       refusedSignals: [...refusedSignals],
+      timeline: [...timeline],
     };
   };
 
@@ -154,15 +180,12 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     const from = stateOf(snapshot);
     const [next, effects] = transition(applicationMachine, snapshot, event);
     const followUps: ApplicationEvent[] = [];
-    for (const effect of effects) {
-      if (effect.type === 'storeSession') followUps.push(...(await performStoreSession(effect.params as SessionInput)));
-      else if (effect.type === 'storeDocument') followUps.push(...(await performStoreDocument(effect.params as DocumentUpload)));
-    }
+    for (const effect of effects) followUps.push(...(await perform(effect as Effect, meta)));
     snapshot = next;
     seq += 1;
     const to = stateOf(snapshot);
     const now = new Date(Date.now()).toISOString();
-    deadline = deadlineAfter(from, to, deadline, rules.deadlines, Date.now());
+    deadline = deadlineAfter(from, to, deadline, rules.deadlines, Date.now(), snapshot.context);
     if (event.type === 'ASSIGN_BODY') assignedAt = now;
     await recordTransition({
       applicationId,
@@ -177,29 +200,91 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       facts: view().facts,
       deadline,
     });
+    timeline.push({ seq, at: now, event: event.type, from, to, actor: meta.actor, role: meta.role });
     publish();
     for (const followUp of followUps) await apply(followUp, SYSTEM);
   }
 
-  async function performStoreSession(session: SessionInput): Promise<ApplicationEvent[]> {
-    const consultant = session.consultant ?? snapshot.context.consultant ?? 'unknown';
-    await recordSession({ applicationId, session: { ...session, consultant } });
+  type Effect =
+    | { type: 'assignConsultant'; params: { implementingBody: string; consultant: { name: string; email: string } } }
+    | { type: 'storeSession'; params: SessionInput }
+    | { type: 'confirmSession'; params: SessionConfirmation }
+    | { type: 'storeDocument'; params: DocumentUpload }
+    | { type: 'storePreProject'; params: { version: number; preProject: PreProject } }
+    | { type: 'freezePreProject'; params: { version: number } }
+    | { type: 'reserveBudget'; params: { amountCents: number } }
+    | { type: 'releaseBudget'; params: { reason: string } }
+    | { type: 'settleBudget'; params: { finalAmountCents: number } }
+    | { type: string; params?: unknown };
+
+  /** Performs one effect the machine asked for; returns the system events its outcome produces. */
+  async function perform(effect: Effect, meta: CommandMeta): Promise<ApplicationEvent[]> {
+    try {
+      switch (effect.type) {
+        case 'assignConsultant': {
+          const p = effect.params as Extract<Effect, { type: 'assignConsultant' }>['params'];
+          await assignConsultant({ applicationId, ...p });
+          return [];
+        }
+        case 'storeSession':
+          await recordSession({ applicationId, session: effect.params as SessionInput, consultant: snapshot.context.consultantEmail ?? 'unknown' });
+          return reverifyHours();
+        case 'confirmSession':
+          await confirmSession({ applicationId, ...(effect.params as SessionConfirmation) });
+          return reverifyHours();
+        case 'storeDocument':
+          return [{ type: 'DOCUMENT_STORED', document: await storeDocument({ applicationId, upload: effect.params as DocumentUpload }) }];
+        case 'storePreProject':
+          await storePreProject({ applicationId, ...(effect.params as { version: number; preProject: PreProject }), submittedBy: meta.actor });
+          return [];
+        case 'freezePreProject':
+          await freezePreProject({ applicationId, version: (effect.params as { version: number }).version });
+          return [];
+        case 'reserveBudget': {
+          const outcome = await reserveBudget({
+            applicationId,
+            callId: rules.callId,
+            amountCents: (effect.params as { amountCents: number }).amountCents,
+            callBudgetCents: rules.budgetCents,
+          });
+          return [{ type: 'RECORD_BUDGET', status: outcome.status, position: outcome.status === 'waiting' ? outcome.position : null }];
+        }
+        case 'releaseBudget': {
+          const { promoted } = await releaseBudget({ applicationId, reason: (effect.params as { reason: string }).reason });
+          await tellPromoted(promoted);
+          return [];
+        }
+        case 'settleBudget': {
+          // A smaller disbursement than admitted frees the difference for the reserve list.
+          const { finalAmountCents } = effect.params as { finalAmountCents: number };
+          if (finalAmountCents < (snapshot.context.admittedCents ?? 0)) {
+            await tellPromoted((await adjustBudget({ applicationId, finalAmountCents })).promoted);
+          }
+          await consumeBudget({ applicationId });
+          return [];
+        }
+        default:
+          return [];
+      }
+    } catch (err) {
+      // A mistake in what was sent (bad upload, unknown body, wrong code): the sender hears it, nothing changes.
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && INPUT_ERROR_TYPES.includes(err.cause.type ?? '')) {
+        throw ApplicationFailure.create({ type: FAILURE.invalid, message: err.cause.message, nonRetryable: true, details: [[{ path: err.cause.message.split(':')[0], message: err.cause.message }]] });
+      }
+      throw err;
+    }
+  }
+
+  /** Money freed here moved other admissions out of the reserve list: each hears it and checks the ledger. */
+  async function tellPromoted(applicationIds: string[]) {
+    for (const id of applicationIds) await getExternalWorkflowHandle(id).signal(budgetSignal);
+  }
+
+  async function reverifyHours(): Promise<ApplicationEvent[]> {
     const verified = await verifyAccompanimentHours({ applicationId, assignedAt });
     return verified.verifiedMinutes === snapshot.context.verifiedMinutes
       ? []
       : [{ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: verified.verifiedMinutes }];
-  }
-
-  async function performStoreDocument(upload: DocumentUpload): Promise<ApplicationEvent[]> {
-    try {
-      return [{ type: 'DOCUMENT_STORED', document: await storeDocument({ applicationId, upload }) }];
-    } catch (err) {
-      // A bad upload is the sender's mistake: say so as an invalid command, the application carries on.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidDocument') {
-        throw ApplicationFailure.create({ type: FAILURE.invalid, message: err.cause.message, nonRetryable: true, details: [[{ path: 'document', message: err.cause.message }]] });
-      }
-      throw err;
-    }
   }
 
   /** Parses a command from outside; system events and malformed payloads never reach the machine. */
@@ -237,6 +322,18 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     },
   );
 
+  // A poke, not a fact: the ledger in the database says whether the money is really there.
+  setHandler(budgetSignal, () =>
+    exclusive(async () => {
+      if (stateOf(snapshot) !== 'admitted' || snapshot.context.budget !== 'waiting') return;
+      const status = await budgetStatus({ applicationId });
+      if (status?.status === 'reserved') await apply({ type: 'RECORD_BUDGET', status: 'reserved', position: null }, SYSTEM);
+      else if (status?.status === 'waiting' && status.position !== snapshot.context.budgetPosition) {
+        await apply({ type: 'RECORD_BUDGET', status: 'waiting', position: status.position }, SYSTEM);
+      }
+    }),
+  );
+
   setHandler(commandSignal, (request) =>
     exclusive(async () => {
       try {
@@ -252,14 +349,16 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   );
 
   await exclusive(async () => {
+    const submittedAt = new Date(Date.now()).toISOString();
     const { reasons } = await registerApplication({
       applicationId,
       rules,
       form,
       actor: input.submittedBy.actor,
       role: input.submittedBy.role,
-      occurredAt: new Date(Date.now()).toISOString(),
+      occurredAt: submittedAt,
     });
+    timeline.push({ seq: 0, at: submittedAt, event: 'SUBMIT', from: null, to: 'submitted', actor: input.submittedBy.actor, role: input.submittedBy.role });
     publish();
     if (reasons.length > 0) await apply({ type: 'REJECT_INELIGIBLE', reasons }, SYSTEM);
     else await apply({ type: 'CONFIRM_ELIGIBILITY' }, SYSTEM);

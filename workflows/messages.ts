@@ -28,6 +28,17 @@ export interface RefusedSignal {
   at: string;
 }
 
+/** One line of the audit trail, as the workflow recorded it (the database holds the same rows, append-only). */
+export interface TimelineEntry {
+  seq: number;
+  at: string;
+  event: string;
+  from: string | null;
+  to: string;
+  actor: string;
+  role: Role;
+}
+
 export interface ApplicationView {
   applicationId: string;
   callId: string;
@@ -50,16 +61,22 @@ export interface ApplicationView {
     preProject: { version: number; title: string; eligibleCostCents: number; grantCents: number } | null;
     integrationRequests: number;
     motivation: string | null;
+    subsidyCents: number;
     admittedCents: number | null;
+    budget: 'none' | 'reserved' | 'waiting';
+    budgetPosition: number | null;
     fundedCents: number | null;
     closingReason: string | null;
   };
   refusedSignals: RefusedSignal[];
+  timeline: TimelineEntry[];
 }
 
 export const commandUpdate = defineUpdate<ApplicationView, [CommandRequest]>('command');
 export const commandSignal = defineSignal<[CommandRequest]>('command');
 export const viewQuery = defineQuery<ApplicationView>('view');
+/** Sent by the workflow whose release freed money: "check the ledger, you may have been promoted". */
+export const budgetSignal = defineSignal('budgetChanged');
 
 /** ApplicationFailure types the workflow raises: stable codes that clients map to messages and HTTP statuses. */
 export const FAILURE = {

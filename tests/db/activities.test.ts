@@ -9,7 +9,8 @@ import { loadComuni } from '../../config/comuni';
 import type { Db } from '../../db/connect';
 import { auditTrail } from '../../db/repositories/applications';
 import { outboxFor } from '../../db/repositories/notifications';
-import { applicationForm, dayFromToday, pdfBase64, projectRoot, rules2023 } from '../support/fixtures';
+import { applicationForm, dayFromToday, pdfBase64, preProject, projectRoot, rules2023, session } from '../support/fixtures';
+import { confirmationCode } from '../support/system';
 import { backends, openTestDb } from '../support/database';
 
 describe.each(backends)('activities against %s', (backend) => {
@@ -93,17 +94,85 @@ describe.each(backends)('activities against %s', (backend) => {
     expect((await auditTrail(db, applicationId))[0]!.actor).toBe('op');
   });
 
-  test('sessions are stored once and verified hours come from what is stored', async () => {
+  /** Logs a session and confirms it with the code the company was sent. */
+  async function confirmedSession(applicationId: string, s: ReturnType<typeof session>, consultant: string) {
+    const stored = await acts.recordSession({ applicationId, session: s, consultant });
+    const code = await confirmationCode(db, applicationId, s.date, s.start);
+    await acts.confirmSession({ applicationId, date: s.date, start: s.start, code });
+    return stored;
+  }
+
+  test('sessions are stored once, e-mail one code, and only confirmed ones count', async () => {
     const { applicationId } = await registered();
-    const s = { date: dayFromToday(1), start: '09:00', end: '13:00', topic: 'impact', consultant: `c-${randomUUID()}` };
-    const a = await acts.recordSession({ applicationId, session: s });
-    const again = await acts.recordSession({ applicationId, session: s });
+    const consultant = `c-${randomUUID()}`;
+    const s = session(dayFromToday(1), '09:00', '13:00');
+    const a = await acts.recordSession({ applicationId, session: s, consultant });
+    const again = await acts.recordSession({ applicationId, session: s, consultant });
     expect(again.sessionId).toBe(a.sessionId);
-    await acts.recordSession({ applicationId, session: { ...s, start: '12:00', end: '14:00' } });
-    await acts.recordSession({ applicationId, session: { ...s, date: dayFromToday(2), start: '14:00', end: '17:30' } });
-    const verdict = await acts.verifyAccompanimentHours({ applicationId, assignedAt: new Date().toISOString() });
+    const codes = (await outboxFor(db, applicationId)).filter((m) => m.template === 'session.confirmation');
+    expect(codes).toHaveLength(1);
+    expect(codes[0]).toMatchObject({ recipient: 'giulia.ferraris@example.org' });
+    const assignedAt = new Date().toISOString();
+    expect((await acts.verifyAccompanimentHours({ applicationId, assignedAt })).verifiedMinutes).toBe(0);
+
+    await acts.confirmSession({ applicationId, date: s.date, start: s.start, code: await confirmationCode(db, applicationId, s.date, s.start) });
+    await confirmedSession(applicationId, session(dayFromToday(1), '12:00', '14:00'), consultant);
+    await confirmedSession(applicationId, session(dayFromToday(2), '14:00', '17:30'), consultant);
+    const verdict = await acts.verifyAccompanimentHours({ applicationId, assignedAt });
     expect(verdict.verifiedMinutes).toBe(4 * 60 + 3.5 * 60);
     expect(verdict.discarded).toEqual([expect.objectContaining({ reason: expect.stringMatching(/overlaps the company's session/) })]);
+  });
+
+  test('a confirmation code is single-use, checked, and locked after five wrong tries', async () => {
+    const { applicationId } = await registered();
+    const s = session(dayFromToday(1), '09:00', '10:00');
+    await acts.recordSession({ applicationId, session: s, consultant: 'c' });
+    const code = await confirmationCode(db, applicationId, s.date, s.start);
+    const wrong = code === '000000' ? '111111' : '000000';
+    await expect(acts.confirmSession({ applicationId, date: s.date, start: '11:00', code })).rejects.toMatchObject({ type: 'InvalidConfirmation', message: expect.stringMatching(/no such session/) });
+    await expect(acts.confirmSession({ applicationId, date: s.date, start: s.start, code: wrong })).rejects.toMatchObject({ type: 'InvalidConfirmation', message: expect.stringMatching(/^code: does not match/) });
+    await acts.confirmSession({ applicationId, date: s.date, start: s.start, code });
+    // A retry of the same confirmation is harmless; the hash is gone, so the code cannot serve again.
+    await acts.confirmSession({ applicationId, date: s.date, start: s.start, code });
+    const row = await db.selectFrom('accompaniment_sessions').selectAll().where('application_id', '=', applicationId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ confirmation_code_hash: null, confirmation_attempts: 1 });
+    expect(row.confirmed_at).toBeInstanceOf(Date);
+
+    const t = session(dayFromToday(2), '09:00', '10:00');
+    await acts.recordSession({ applicationId, session: t, consultant: 'c' });
+    const right = await confirmationCode(db, applicationId, t.date, t.start);
+    const bad = right === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: bad })).rejects.toThrow(/does not match/);
+    await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: right })).rejects.toThrow(/too many wrong codes/);
+  });
+
+  test('assignment needs a registered body, and a consultant belongs to one body', async () => {
+    const { applicationId } = await registered();
+    expect(await db.selectFrom('implementing_bodies').select('name').execute()).toHaveLength(15);
+    const email = `anna.${randomUUID()}@example.org`;
+    await expect(acts.assignConsultant({ applicationId, implementingBody: 'acme', consultant: { name: 'Anna', email } })).rejects.toMatchObject({
+      type: 'InvalidAssignment',
+      message: expect.stringMatching(/^implementingBody: "acme" is not a registered/),
+    });
+    const first = await acts.assignConsultant({ applicationId, implementingBody: 'socialfare', consultant: { name: 'Anna', email } });
+    expect(first).toMatchObject({ bodyId: 'socialfare', bodyName: 'SocialFare impresa sociale srl' });
+    expect(await acts.assignConsultant({ applicationId, implementingBody: 'socialfare', consultant: { name: 'Anna', email } })).toEqual(first);
+    await expect(acts.assignConsultant({ applicationId, implementingBody: 'i3p', consultant: { name: 'Anna', email: email.toUpperCase() } })).rejects.toThrow(/consults for socialfare, not i3p/);
+    const app = await db.selectFrom('applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+    expect(app.consultant_id).toBe(first.consultantId);
+  });
+
+  test('pre-project versions are kept, and a forwarded version can no longer change', async () => {
+    const { applicationId } = await registered();
+    await acts.storePreProject({ applicationId, version: 1, preProject: preProject(), submittedBy: 'cons' });
+    await acts.storePreProject({ applicationId, version: 1, preProject: preProject(), submittedBy: 'cons' });
+    await acts.freezePreProject({ applicationId, version: 1 });
+    await acts.storePreProject({ applicationId, version: 2, preProject: preProject({ title: 'Revised' }), submittedBy: 'cons' });
+    const rows = await db.selectFrom('pre_projects').selectAll().where('application_id', '=', applicationId).orderBy('version').execute();
+    expect(rows.map((r) => [r.version, (r.content as { title: string }).title, r.forwarded_at !== null])).toEqual([[1, 'Laboratorio di riuso tessile', true], [2, 'Revised', false]]);
+    await expect(sql`update pre_projects set content = '{}'::jsonb where application_id = ${applicationId} and version = 1`.execute(db)).rejects.toThrow(/immutable/);
+    await expect(sql`update pre_projects set forwarded_at = now() where application_id = ${applicationId} and version = 1`.execute(db)).rejects.toThrow(/immutable/);
+    await expect(sql`delete from pre_projects where application_id = ${applicationId}`.execute(db)).rejects.toThrow(/delete refused/);
   });
 
   test('a document is stored by content, once, and bad bytes are refused', async () => {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../client/api/server';
 import type { ApplicationCommand } from '../../machines/events';
-import { applicationForm, dayFromToday, preProject, session } from '../support/fixtures';
-import { startTestSystem, type TestSystem } from '../support/system';
+import { dayFromToday, preProject, session } from '../support/fixtures';
+import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 let api: FastifyInstance;
@@ -22,16 +22,22 @@ afterAll(async () => {
 const operator = { actor: 'op', role: 'operator' as const };
 
 async function waitingForCommission(): Promise<string> {
-  const { applicationId: id } = await sys.service.apply(applicationForm(), operator);
+  const { applicationId: id } = await sys.service.apply(sys.form(), operator);
+  const day = dayFromToday(1);
   const steps: ApplicationCommand[] = [
-    { type: 'ASSIGN_BODY', implementingBody: 'I3P scpa', consultant: `Anna ${randomUUID().slice(0, 8)}` },
-    { type: 'LOG_SESSION', session: session(dayFromToday(1), '09:00', '17:00') },
+    { type: 'ASSIGN_BODY', implementingBody: 'i3p', consultant: { name: 'Anna', email: `anna.${randomUUID().slice(0, 8)}@i3p.example.org` } },
+    { type: 'LOG_SESSION', session: session(day, '09:00', '17:00') },
+  ];
+  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (const step of steps) await sys.service.send(id, step, operator);
+  const code = await confirmationCode(sys.db, id, day, '09:00');
+  const rest: ApplicationCommand[] = [
+    { type: 'CONFIRM_SESSION', date: day, start: '09:00', code },
     { type: 'COMPLETE_ACCOMPANIMENT' },
     { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
     { type: 'FORWARD_TO_COMMISSION' },
   ];
-  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await new Promise((r) => setTimeout(r, 50));
-  for (const step of steps) await sys.service.send(id, step, operator);
+  for (const step of rest) await sys.service.send(id, step, operator);
   return id;
 }
 
@@ -101,10 +107,10 @@ describe('bad input gets a 4xx problem naming the field, never a 5xx, and change
 });
 
 test('GET /applications/:id returns the view', async () => {
-  const { applicationId } = await sys.service.apply(applicationForm(), operator);
+  const { applicationId } = await sys.service.apply(sys.form(), operator);
   const res = await fetch(`${base}/applications/${applicationId}`);
   expect(res.status).toBe(200);
-  expect((await res.json()) as any).toMatchObject({ applicationId, callId: 'innosocialmetro-2023' });
+  expect((await res.json()) as any).toMatchObject({ applicationId, callId: sys.callId });
 });
 
 test('the OpenAPI document describes the routes it serves', async () => {

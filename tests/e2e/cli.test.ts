@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { applicationForm, projectRoot } from '../support/fixtures';
+import { projectRoot } from '../support/fixtures';
 import { startTestSystem, type TestSystem } from '../support/system';
 
 const cliPath = path.join(projectRoot, 'bin', 'innosocial.js');
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** Runs the real installed command against the test system's server and task queue. */
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: sys.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: sys.config.TEMPORAL_TASK_QUEUE, INNOSOCIAL_ACTOR: 'op.cli' };
+  const env = { ...process.env, TEMPORAL_ADDRESS: sys.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: sys.config.TEMPORAL_TASK_QUEUE, CALLS_DIR: sys.config.CALLS_DIR, INNOSOCIAL_ACTOR: 'op.cli' };
   return new Promise((resolve) => {
     execFile(process.execPath, [cliPath, ...args], { env }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
@@ -35,16 +35,16 @@ const file = (name: string, content: unknown) => {
 };
 
 test('apply, show, send and list through the real binary', async () => {
-  const applied = await cli('apply', file('app.json', applicationForm()), '--json');
+  const applied = await cli('apply', file('app.json', sys.form()), '--json');
   expect(applied).toMatchObject({ code: 0, stderr: '' });
   const id: string = JSON.parse(applied.stdout).applicationId;
 
-  const assign = await cli('send', id, 'ASSIGN_BODY', '--data', file('assign.json', { implementingBody: 'Vision2050 srl', consultant: 'Paolo' }));
+  const assign = await cli('send', id, 'ASSIGN_BODY', '--data', file('assign.json', { implementingBody: 'vision2050', consultant: { name: 'Paolo', email: `paolo.${Date.now()}@vision2050.example.org` } }));
   expect(assign).toMatchObject({ code: 0, stdout: expect.stringContaining(`is now accompaniment`) });
 
   const shown = await cli('show', id);
   expect(shown.stdout).toMatch(/state\s+accompaniment/);
-  expect(shown.stdout).toMatch(/implementing body\s+Vision2050 srl \(Paolo\)/);
+  expect(shown.stdout).toMatch(/implementing body\s+vision2050 \(Paolo\)/);
   expect(shown.stdout).toMatch(/next\s+.*LOG_SESSION/);
 
   const refused = await cli('send', id, 'APPROVE', '--data', file('approve.json', { motivation: 'early' }));
@@ -65,8 +65,8 @@ test('bad input exits non-zero with one line saying what and where', async () =>
   const cases: [string[], number, RegExp][] = [
     [['apply', path.join(dir, 'missing.json')], 2, /cannot read application file .*missing\.json: ENOENT/],
     [['apply', file('broken.json', '{"callId": ')], 2, /broken\.json is not valid JSON/],
-    [['apply', file('bad.json', { ...applicationForm(), colour: 'red' })], 2, /invalid application: \(root\): Unrecognized key: "colour"/],
-    [['apply', file('badvat.json', applicationForm({ company: { vatNumber: '123' } }))], 2, /company\.vatNumber: must be 11 digits/],
+    [['apply', file('bad.json', { ...sys.form(), colour: 'red' })], 2, /invalid application: \(root\): Unrecognized key: "colour"/],
+    [['apply', file('badvat.json', sys.form({ company: { vatNumber: '123' } }))], 2, /company\.vatNumber: must be 11 digits/],
     [['list', '--state', 'sleeping'], 2, /--state: Invalid option/],
     [['show', 'innosocialmetro-2023.ffffffffffffffffffff'], 3, /no application innosocialmetro-2023\.ffffffffffffffffffff/],
     [['send', 'x', 'NOT_AN_EVENT'], 2, /invalid command/],

@@ -5,12 +5,13 @@ import { outboxFor } from '../../db/repositories/notifications';
 import type { ApplicationCommand } from '../../machines/events';
 import { viewQuery, type CommandMeta } from '../../workflows/messages';
 import { UserError } from '../../client/errors';
-import { applicationForm, dayFromToday, pdfBase64, preProject, session } from '../support/fixtures';
-import { startTestSystem, type TestSystem } from '../support/system';
+import { dayFromToday, pdfBase64, preProject, session } from '../support/fixtures';
+import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
 
 const operator: CommandMeta = { actor: 'op.rossi', role: 'operator' };
 const consultant: CommandMeta = { actor: 'cons.bianchi', role: 'consultant' };
 const commission: CommandMeta = { actor: 'commission', role: 'commission' };
+const company: CommandMeta = { actor: 'legal representative', role: 'company' };
 
 let sys: TestSystem;
 beforeAll(async () => {
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 const send = (id: string, event: ApplicationCommand, meta = operator) => sys.service.send(id, event, meta);
 
-async function eligibleApplication(form = applicationForm()) {
+async function eligibleApplication(form = sys.form()) {
   const { applicationId, view } = await sys.service.apply(form, operator);
   expect(view.state).toBe('submitted');
   // Eligibility is an activity: wait for the machine to have heard its verdict.
@@ -35,14 +36,22 @@ async function eligibleApplication(form = applicationForm()) {
 async function inAccompaniment() {
   const id = await eligibleApplication();
   // One consultant per application: the same person cannot be in two companies' sessions at once.
-  const v = await send(id, { type: 'ASSIGN_BODY', implementingBody: 'SocialFare impresa sociale srl', consultant: `Marco Bianchi ${randomUUID().slice(0, 8)}` });
+  const tag = randomUUID().slice(0, 8);
+  const v = await send(id, { type: 'ASSIGN_BODY', implementingBody: 'socialfare', consultant: { name: `Marco Bianchi ${tag}`, email: `marco.${tag}@socialfare.example.org` } });
   expect(v?.state).toBe('accompaniment');
   return id;
 }
 
+/** Logs a session as the consultant, then confirms it as the company with the code from its e-mail. */
+async function logConfirmedSession(id: string, date: string, start: string, end: string) {
+  await send(id, { type: 'LOG_SESSION', session: session(date, start, end) }, consultant);
+  const code = await confirmationCode(sys.db, id, date, start);
+  return send(id, { type: 'CONFIRM_SESSION', date, start, code }, company);
+}
+
 async function logEightHours(id: string) {
-  await send(id, { type: 'LOG_SESSION', session: session(dayFromToday(1), '09:00', '13:00') }, consultant);
-  return send(id, { type: 'LOG_SESSION', session: session(dayFromToday(2), '14:00', '18:00') }, consultant);
+  await logConfirmedSession(id, dayFromToday(1), '09:00', '13:00');
+  return logConfirmedSession(id, dayFromToday(2), '14:00', '18:00');
 }
 
 async function inCommission() {
@@ -83,7 +92,13 @@ test('an application goes from submission to funded, and every step is on record
   expect(mail.map((m) => m.template)).toEqual(
     expect.arrayContaining(['application.submitted', 'application.accompaniment', 'application.admitted', 'application.funded']),
   );
-  expect(new Set(mail.map((m) => m.recipient))).toEqual(new Set(['giulia.ferraris@example.org']));
+  // The company hears of every state; the consultant of the accompaniment and its outcome, in the same transaction.
+  const to = (address: RegExp) => mail.filter((m) => address.test(m.recipient)).map((m) => m.template);
+  expect(to(/^giulia\.ferraris@example\.org$/)).toEqual([
+    'application.submitted', 'application.accompaniment', 'session.confirmation', 'session.confirmation',
+    'application.pre_project', 'application.commission', 'application.admitted', 'application.funded',
+  ]);
+  expect(to(/@socialfare\.example\.org$/)).toEqual(['application.accompaniment', 'application.pre_project', 'application.commission', 'application.admitted']);
 });
 
 test('the commission rejects a pre-project', async () => {
@@ -95,7 +110,7 @@ test('the commission rejects a pre-project', async () => {
 
 test('an ineligible company is rejected at submission with every reason', async () => {
   const { applicationId } = await sys.service.apply(
-    applicationForm({ company: { vatNumber: '12345678901', headcount: 120, operatingSite: { comune: 'Milano', address: 'Via Roma 1' } } }),
+    sys.form({ company: { vatNumber: '12345678901', headcount: 120, operatingSite: { comune: 'Milano', address: 'Via Roma 1' } } }),
     operator,
   );
   await expect(outcome(applicationId)).resolves.toMatchObject({ state: 'rejected' });
@@ -137,8 +152,8 @@ describe('impossible events are refused with a reason and leave no trace', () =>
 
   test('completing the accompaniment with 7.5 verified hours', async () => {
     const id = await inAccompaniment();
-    await send(id, { type: 'LOG_SESSION', session: session(dayFromToday(1), '09:00', '13:00') }, consultant);
-    await send(id, { type: 'LOG_SESSION', session: session(dayFromToday(2), '09:00', '12:30') }, consultant);
+    await logConfirmedSession(id, dayFromToday(1), '09:00', '13:00');
+    await logConfirmedSession(id, dayFromToday(2), '09:00', '12:30');
     const err = await send(id, { type: 'COMPLETE_ACCOMPANIMENT' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'event_refused', message: expect.stringContaining('verified accompaniment hours are 7.50 h, the rules require at least 8 h') });
     const v = await sys.service.view(id);
@@ -176,7 +191,7 @@ describe('impossible events are refused with a reason and leave no trace', () =>
 });
 
 test('the same company cannot apply twice to one call', async () => {
-  const form = applicationForm();
+  const form = sys.form();
   const first = await eligibleApplication(form);
   const err = await sys.service.apply({ ...form, company: { ...form.company, legalName: 'Another name' } }, operator).catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'already_applied', message: expect.stringContaining(first) });

@@ -44,11 +44,12 @@ const grantCents = preProject().grantCents;
 
 const toAccompaniment: ApplicationEvent[] = [
   { type: 'CONFIRM_ELIGIBILITY' },
-  { type: 'ASSIGN_BODY', implementingBody: 'SocialFare impresa sociale srl', consultant: 'Marco Bianchi' },
+  { type: 'ASSIGN_BODY', implementingBody: 'socialfare', consultant: { name: 'Marco Bianchi', email: 'marco.bianchi@example.org' } },
 ];
 const toPreProject = [...toAccompaniment, hours(480), { type: 'COMPLETE_ACCOMPANIMENT' } as const];
 const toCommission = [...toPreProject, submit(), { type: 'FORWARD_TO_COMMISSION' } as const];
-const toAdmitted = [...toCommission, { type: 'APPROVE', motivation: 'solid social impact plan' } as const];
+const reserved: ApplicationEvent = { type: 'RECORD_BUDGET', status: 'reserved', position: null };
+const toAdmitted = [...toCommission, { type: 'APPROVE', motivation: 'solid social impact plan' } as const, reserved];
 
 const pathTo: Record<ApplicationState, ApplicationEvent[]> = {
   submitted: [],
@@ -66,7 +67,8 @@ const OPEN_STATES = APPLICATION_STATES.filter((s) => !FINAL_STATES.includes(s));
 
 // One event of every type, so "no event" below really means every event the machine knows.
 const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { type: K }> } = {
-  ASSIGN_BODY: { type: 'ASSIGN_BODY', implementingBody: 'I3P scpa', consultant: 'Anna Verdi' },
+  ASSIGN_BODY: { type: 'ASSIGN_BODY', implementingBody: 'i3p', consultant: { name: 'Anna Verdi', email: 'anna.verdi@example.org' } },
+  CONFIRM_SESSION: { type: 'CONFIRM_SESSION', date: '2024-03-05', start: '09:00', code: '123456' },
   LOG_SESSION: { type: 'LOG_SESSION', session: session('2024-03-05', '09:00', '13:00') },
   ATTACH_DOCUMENT: { type: 'ATTACH_DOCUMENT', document: pdf },
   COMPLETE_ACCOMPANIMENT: { type: 'COMPLETE_ACCOMPANIMENT' },
@@ -85,9 +87,9 @@ const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { 
     document: { documentId: 'doc-1', sha256: 'a'.repeat(64), kind: 'attachment', filename: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10 },
   },
   LAPSE: { type: 'LAPSE', deadline: 'funding', dueAt: '2024-12-01T00:00:00.000Z' },
+  RECORD_BUDGET: { type: 'RECORD_BUDGET', status: 'waiting', position: 3 },
 };
 const everyEvent = Object.values(oneOfEach) as ApplicationEvent[];
-// Declared on the machine's root, so they are the ones at risk of firing outside the open states.
 
 describe('states', () => {
   test('the exported state lists match the machine', () => {
@@ -194,6 +196,33 @@ describe('guards', () => {
   ] as const)('isFundingWithinAdmitted: %i cents -> %s', (amount, expected) => {
     expect(stateOf(send(walk(pathTo.admitted), fund(amount)))).toBe(expected);
   });
+
+  test('isFundingWithinAdmitted: nothing is disbursed while the admission waits for budget', () => {
+    const waiting = walk([...toCommission, oneOfEach.APPROVE, oneOfEach.RECORD_BUDGET]);
+    expect(stateOf(send(waiting, fund(grantCents)))).toBe('admitted');
+    expect(refusalReason(waiting, fund(grantCents))).toMatch(/budget is exhausted: the admission waits in the reserve list at position 3/);
+    expect(stateOf(send(send(waiting, reserved), fund(grantCents)))).toBe('funded');
+  });
+});
+
+describe('money at admission', () => {
+  test('the admitted amount is the grant plus the interest subsidy, and that is what is reserved', () => {
+    const loan = { amountCents: 1_200_000, annualRateBps: 600, months: 12 };
+    const [admitted, actions] = transition(applicationMachine, walk([...toPreProject, submit({ loan }), { type: 'FORWARD_TO_COMMISSION' }]), oneOfEach.APPROVE);
+    // 19,541 cents: the present value at 3% of the interest saved by 3 points off a 6% loan (tests/unit/subsidy.test.ts).
+    expect(admitted.context).toMatchObject({ subsidyCents: 19_541, admittedCents: grantCents + 19_541 });
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents + 19_541 } }));
+  });
+
+  test('leaving after admission gives the money back; funding settles it', () => {
+    const admitted = walk(pathTo.admitted);
+    expect(transition(applicationMachine, admitted, oneOfEach.WITHDRAW)[1]).toContainEqual(expect.objectContaining({ type: 'releaseBudget' }));
+    expect(transition(applicationMachine, admitted, oneOfEach.LAPSE)[1]).toContainEqual(expect.objectContaining({ type: 'releaseBudget' }));
+    expect(transition(applicationMachine, admitted, fund(grantCents - 100))[1]).toContainEqual(
+      expect.objectContaining({ type: 'settleBudget', params: { finalAmountCents: grantCents - 100 } }),
+    );
+    expect(transition(applicationMachine, walk(toCommission), oneOfEach.WITHDRAW)[1]).toEqual([]);
+  });
 });
 
 describe('final states', () => {
@@ -257,6 +286,25 @@ describe('effect actions', () => {
     expect(actions).toContainEqual(expect.objectContaining({ type: 'storeDocument', params: pdf }));
   });
 
+  test('ASSIGN_BODY asks for the consultant to be bound to the registered body', () => {
+    const [, actions] = transition(applicationMachine, walk([{ type: 'CONFIRM_ELIGIBILITY' }]), oneOfEach.ASSIGN_BODY);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'assignConsultant', params: { implementingBody: 'i3p', consultant: oneOfEach.ASSIGN_BODY.consultant } }));
+  });
+
+  test('CONFIRM_SESSION asks for the code to be checked', () => {
+    const [, actions] = transition(applicationMachine, walk(toAccompaniment), oneOfEach.CONFIRM_SESSION);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'confirmSession', params: { date: '2024-03-05', start: '09:00', code: '123456' } }));
+  });
+
+  test('each submitted pre-project is stored as the next version, and forwarding freezes that version', () => {
+    const [first, storeFirst] = transition(applicationMachine, walk(toPreProject), submit());
+    expect(storeFirst).toContainEqual(expect.objectContaining({ type: 'storePreProject', params: { version: 1, preProject: preProject() } }));
+    const [, storeSecond] = transition(applicationMachine, first, submit({ title: 'Revised' }));
+    expect(storeSecond).toContainEqual(expect.objectContaining({ type: 'storePreProject', params: expect.objectContaining({ version: 2 }) }));
+    const [, forward] = transition(applicationMachine, first, oneOfEach.FORWARD_TO_COMMISSION);
+    expect(forward).toContainEqual(expect.objectContaining({ type: 'freezePreProject', params: { version: 1 } }));
+  });
+
   test('no storage is asked for where the event is not accepted', () => {
     expect(transition(applicationMachine, walk(toPreProject), oneOfEach.LOG_SESSION)[1]).toEqual([]);
     expect(transition(applicationMachine, walk(toCommission), oneOfEach.ATTACH_DOCUMENT)[1]).toEqual([]);
@@ -271,7 +319,7 @@ describe('effect actions', () => {
 describe('refusalReason', () => {
   test('an event the state does not handle names the state and what is possible', () => {
     expect(refusalReason(walk(toAccompaniment), oneOfEach.APPROVE)).toBe(
-      'APPROVE is not possible while the application is in accompaniment; possible now: LOG_SESSION, ATTACH_DOCUMENT, WITHDRAW',
+      'APPROVE is not possible while the application is in accompaniment; possible now: LOG_SESSION, CONFIRM_SESSION, ATTACH_DOCUMENT, WITHDRAW',
     );
   });
 
@@ -305,8 +353,8 @@ describe('allowedCommands', () => {
   test.each<[string, ApplicationEvent[], string[]]>([
     ['submitted, eligibility pending', [], ['WITHDRAW']],
     ['submitted, eligible', [oneOfEach.CONFIRM_ELIGIBILITY], ['ASSIGN_BODY', 'WITHDRAW']],
-    ['accompaniment without hours', toAccompaniment, ['LOG_SESSION', 'ATTACH_DOCUMENT', 'WITHDRAW']],
-    ['accompaniment with hours', [...toAccompaniment, hours(480)], ['LOG_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW']],
+    ['accompaniment without hours', toAccompaniment, ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'WITHDRAW']],
+    ['accompaniment with hours', [...toAccompaniment, hours(480)], ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW']],
     ['pre_project without a pre-project', toPreProject, ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'WITHDRAW']],
     ['pre_project with a pre-project', [...toPreProject, submit()], ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'WITHDRAW']],
     ['commission', toCommission, ['APPROVE', 'REJECT', 'REQUEST_INTEGRATION', 'WITHDRAW']],
@@ -319,7 +367,8 @@ describe('allowedCommands', () => {
 describe('deadlineAfter', () => {
   const now = Date.parse('2024-01-01T00:00:00.000Z');
   const running: Deadline = { kind: 'accompaniment', dueAt: '2024-04-30T00:00:00.000Z' };
-  const after = (from: ApplicationState, to: ApplicationState) => deadlineAfter(from, to, running, rules2023.deadlines, now);
+  const after = (from: ApplicationState, to: ApplicationState, budget: 'none' | 'reserved' | 'waiting' = 'reserved') =>
+    deadlineAfter(from, to, running, rules2023.deadlines, now, { budget });
 
   // Expected dates written out by hand (2024 is a leap year) so the test does not repeat the arithmetic.
   test.each<[ApplicationState, ApplicationState, Deadline]>([
@@ -329,6 +378,12 @@ describe('deadlineAfter', () => {
     ['commission', 'admitted', { kind: 'funding', dueAt: '2024-06-29T00:00:00.000Z' }],
   ])('%s -> %s starts a new deadline', (from, to, expected) => {
     expect(after(from, to)).toEqual(expected);
+  });
+
+  test('an admission waiting in the reserve list has no disbursement deadline until its money is reserved', () => {
+    expect(after('commission', 'admitted', 'waiting')).toBeNull();
+    expect(deadlineAfter('admitted', 'admitted', null, rules2023.deadlines, now, { budget: 'reserved' })).toEqual({ kind: 'funding', dueAt: '2024-06-29T00:00:00.000Z' });
+    expect(deadlineAfter('admitted', 'admitted', null, rules2023.deadlines, now, { budget: 'waiting' })).toBeNull();
   });
 
   test('the pre-project is due within the accompaniment deadline, not a new one', () => {

@@ -26,7 +26,7 @@ export function applicationForm(overrides: { company?: Partial<ApplicationForm['
       turnoverCents: 85_000_000,
       balanceSheetCents: 60_000_000,
       operatingSite: { comune: 'Ivrea', address: 'Via Jervis 11' },
-      legalRepresentative: { name: 'Giulia Ferraris', email: 'giulia.ferraris@example.org' },
+      legalRepresentative: { name: 'Giulia Ferraris', email: 'giulia.ferraris@example.org', locale: 'it' },
       ...company,
     },
     themes: ['employment'],
@@ -38,7 +38,13 @@ export function applicationForm(overrides: { company?: Partial<ApplicationForm['
 /** YYYY-MM-DD, `days` after today (UTC is close enough: fixtures leave whole days of margin). */
 export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-export const session = (date: string, start: string, end: string, topic = 'social impact assessment'): SessionInput => ({ date, start, end, topic });
+export const session = (date: string, start: string, end: string, topic = 'social impact assessment'): SessionInput => ({
+  date,
+  start,
+  end,
+  topic,
+  attendees: ['Giulia Ferraris'],
+});
 
 /** A complete pre-project; `eligibleCostCents` is shorthand for one cost line of that amount. */
 export type PreProjectOverrides = Partial<PreProject> & { eligibleCostCents?: number };

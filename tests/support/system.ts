@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { ApplicationForm } from '../../domain/application';
+import { applicationForm, rules2023 } from './fixtures';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationService } from '../../client/applications';
@@ -14,6 +16,9 @@ let runtimeInstalled = false;
 
 export interface TestSystem {
   config: Config;
+  /** A call of its own (the 2023 rules under a fresh id), so budgets and ids never meet other test files'. */
+  callId: string;
+  form(overrides?: Parameters<typeof applicationForm>[0]): ApplicationForm;
   db: Db;
   client: Client;
   service: ApplicationService;
@@ -25,7 +30,7 @@ export interface TestSystem {
  * The real thing for one test file: the shared dev server, a worker on its own task queue with the real
  * activities, the real database, and the same ApplicationService the CLI and the API use.
  */
-export async function startTestSystem(options: { clockOffsetDays?: number } = {}): Promise<TestSystem> {
+export async function startTestSystem(options: { clockOffsetDays?: number; budgetCents?: number } = {}): Promise<TestSystem> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -33,8 +38,12 @@ export async function startTestSystem(options: { clockOffsetDays?: number } = {}
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   const bundle = process.env.TEST_WORKFLOW_BUNDLE;
   if (!address || !bundle) throw new Error('the jest global setup did not run (TEST_TEMPORAL_ADDRESS unset)');
+  const callId = `test-${randomUUID().slice(0, 8)}`;
+  const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-calls-'));
+  writeFileSync(path.join(callsDir, `${callId}.v1.json`), JSON.stringify({ ...rules2023, callId, budgetCents: options.budgetCents ?? rules2023.budgetCents }));
   const config = loadConfig({
     ...process.env,
+    CALLS_DIR: callsDir,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     DOCUMENTS_DIR: mkdtempSync(path.join(tmpdir(), 'innosocial-docs-')),
@@ -49,6 +58,8 @@ export async function startTestSystem(options: { clockOffsetDays?: number } = {}
   const client = new Client({ connection });
   return {
     config,
+    callId,
+    form: (overrides = {}) => applicationForm({ callId, ...overrides }),
     db,
     client,
     service: new ApplicationService(client, config),
@@ -61,4 +72,12 @@ export async function startTestSystem(options: { clockOffsetDays?: number } = {}
       await db.destroy();
     },
   };
+}
+
+/** The code the company received for a session: read from the outbox message that carries it. */
+export async function confirmationCode(db: Db, applicationId: string, date: string, start: string): Promise<string> {
+  const rows = await db.selectFrom('notification_outbox').select('payload').where('application_id', '=', applicationId).where('template', '=', 'session.confirmation').execute();
+  const match = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as { date: string; start: string; code: string }).find((p) => p.date === date && p.start === start);
+  if (!match) throw new Error(`no confirmation code was sent for ${applicationId} ${date} ${start}`);
+  return match.code;
 }

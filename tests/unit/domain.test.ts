@@ -112,9 +112,23 @@ describe('verifyHours', () => {
     date,
     start,
     end,
+    confirmed: true,
     ...more,
   });
   const verify = (own: LoggedSession[], elsewhere: LoggedSession[] = [], at = when) => verifyHours(own, elsewhere, at, rules);
+
+  test('an unconfirmed session does not count and does not block a confirmed one', () => {
+    const pending = logged('2024-03-05', '09:00', '13:00', { confirmed: false });
+    const confirmed = logged('2024-03-05', '10:00', '12:00');
+    const verdict = verify([pending, confirmed]);
+    expect(verdict.verifiedMinutes).toBe(120);
+    expect(verdict.discarded).toEqual([{ sessionId: pending.id, reason: '2024-03-05 09:00-13:00: is not yet confirmed by the company' }]);
+  });
+
+  test("another company's unconfirmed session does not make the consultant busy", () => {
+    const elsewhere = { ...logged('2024-03-05', '09:00', '13:00', { confirmed: false }), applicationId: 'app-2' };
+    expect(verify([logged('2024-03-05', '09:00', '13:00')], [elsewhere]).verifiedMinutes).toBe(240);
+  });
 
   // Both orders: the overlap test compares each session's start with the other's end.
   test.each([
