@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { loadComuni } from './config/comuni';
+import { territoryLoader } from './config/comuni';
 import { loadConfig, type Config } from './config/env';
 import { connectDb, describeTarget, type Db } from './db/connect';
 import { migrateToLatest } from './db/migrate';
@@ -23,7 +23,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const { config, db } = deps;
   const activities = createActivities({
     db,
-    comuni: loadComuni(config.projectRoot),
+    territory: territoryLoader(config.projectRoot),
     documentsDir: config.DOCUMENTS_DIR,
     documentMaxBytes: config.DOCUMENT_MAX_BYTES,
     recipients: { operators: config.OPERATOR_EMAILS, commission: config.COMMISSION_EMAILS },

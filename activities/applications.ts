@@ -71,8 +71,8 @@ export function recipientsFor(
   return list;
 }
 
-export function applicationActivities(deps: { db: Db; comuni: readonly Comune[]; recipients?: { operators: readonly string[]; commission: readonly string[] } }) {
-  const { db, comuni } = deps;
+export function applicationActivities(deps: { db: Db; territory: (comuniFile: string) => readonly Comune[]; recipients?: { operators: readonly string[]; commission: readonly string[] } }) {
+  const { db, territory } = deps;
   return {
     /** Persists the application with its submission audit row, and says whether the company is eligible. */
     async registerApplication(input: RegisterInput): Promise<{ reasons: IneligibilityReason[] }> {
@@ -111,7 +111,7 @@ export function applicationActivities(deps: { db: Db; comuni: readonly Comune[];
           payload: JSON.stringify({ applicationId: input.applicationId, callId: input.rules.callId, audience: 'company' }),
         });
       });
-      return { reasons: ineligibilityReasons(form, input.rules, comuni) };
+      return { reasons: ineligibilityReasons(form, input.rules, territory(input.rules.territory.comuniFile)) };
     },
 
     /**

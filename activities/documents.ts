@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { INPUT_ERROR } from '../domain/errors';
@@ -15,8 +15,12 @@ export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.s
 
 async function writeOnce(dir: string, sha256: string, bytes: Buffer): Promise<void> {
   const target = blobPath(dir, sha256);
-  const exists = await stat(target).then((s) => s.size === bytes.length, () => false);
-  if (exists) return;
+  // Already there and intact: nothing to write. A damaged copy is replaced by the good bytes we hold.
+  const intact = await stat(target).then(
+    (s) => s.size === bytes.length && readStoredDocument(dir, sha256).then(() => true, () => false),
+    () => false,
+  );
+  if (intact) return;
   await mkdir(path.dirname(target), { recursive: true });
   // Written aside and renamed: a crash leaves a stray temp file, never a truncated blob under a valid name.
   const temp = `${target}.${randomUUID()}.tmp`;
@@ -31,6 +35,20 @@ async function writeOnce(dir: string, sha256: string, bytes: Buffer): Promise<vo
     await unlink(temp).catch(() => undefined);
     throw err;
   });
+}
+
+export class DocumentIntegrityError extends Error {}
+
+/**
+ * The bytes of a stored document, checked against the digest they are filed under: a file changed or truncated
+ * on disk is reported, never served.
+ */
+export async function readStoredDocument(dir: string, sha256: string): Promise<Buffer> {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new DocumentIntegrityError(`not a SHA-256 digest: ${sha256}`);
+  const bytes = await readFile(blobPath(dir, sha256));
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== sha256) throw new DocumentIntegrityError(`document ${sha256} is corrupted on disk (its content hashes to ${actual})`);
+  return bytes;
 }
 
 export function documentActivities(deps: { db: Db; documentsDir: string; maxBytes: number }) {

@@ -8,7 +8,8 @@ import { preProjectActivities } from './pre-projects';
 
 export interface ActivityDeps {
   db: Db;
-  comuni: readonly Comune[];
+  /** The comuni of a territory file named by a call's rules. */
+  territory: (comuniFile: string) => readonly Comune[];
   documentsDir: string;
   documentMaxBytes: number;
   recipients?: { operators: readonly string[]; commission: readonly string[] };

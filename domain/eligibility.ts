@@ -43,7 +43,7 @@ export function ineligibilityReasons(form: ApplicationForm, rules: CallRules, co
     reasons.push({
       code: 'outside_territory',
       field: 'company.operatingSite.comune',
-      message: `operating site "${site}" is not one of the comuni of the Città metropolitana di Torino`,
+      message: `operating site "${site}" is not one of the comuni of the ${rules.territory.name}`,
     });
   }
 

@@ -16,6 +16,13 @@ export const CallRulesSchema = z
     opensOn: z.iso.date(),
     budgetCents: cents,
     themes: z.array(ThemeSchema).min(1),
+    territory: z
+      .object({
+        name: z.string().min(1),
+        /** CSV of the eligible comuni, relative to the project root (istat_code,name,cadastral_code,population). */
+        comuniFile: z.string().regex(/^data\/[A-Za-z0-9._-]+\.csv$/, 'a CSV file under data/'),
+      })
+      .strict(),
     accompaniment: z.object({ minimumHours: z.number().positive().max(200) }).strict(),
     grant: z.object({ maxShareBps: z.number().int().min(1).max(10_000) }).strict(),
     sme: z

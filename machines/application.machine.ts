@@ -6,6 +6,7 @@ import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PrePro
 
 export interface ApplicationMachineInput {
   applicationId: string;
+  deMinimisRoomCents: number;
   callId: string;
   rulesVersion: number;
   rules: MachineRules;
@@ -21,6 +22,10 @@ export interface ApplicationContext extends ApplicationMachineInput {
   consultantEmail: string | null;
   sessionsLogged: number;
   verifiedMinutes: number;
+  /** Why logged sessions do not (fully) count, as the last verification said. */
+  discardedSessions: string[];
+  /** How much de minimis aid the company may still receive (ceiling minus what it declared). */
+  deMinimisRoomCents: number;
   documents: StoredDocument[];
   preProject: PreProject | null;
   preProjectVersion: number;
@@ -50,8 +55,12 @@ export function supportOf(p: PreProject, rules: MachineRules): { subsidyCents: n
   return { subsidyCents, totalCents: totalSupportCents(p.grantCents, subsidyCents) };
 }
 
-export const preProjectProblems = (p: PreProject, rules: MachineRules): string[] => {
+export const preProjectProblems = (p: PreProject, rules: MachineRules, deMinimisRoomCents = Number.MAX_SAFE_INTEGER): string[] => {
   const problems: string[] = [];
+  const support = supportOf(p, rules).totalCents;
+  if (support > deMinimisRoomCents) {
+    problems.push(`the support requested (${support} cents, grant plus interest subsidy) exceeds the de minimis room left to the company (${deMinimisRoomCents} cents)`);
+  }
   const loan = p.loan && loanProblem(p.loan, rules.interestSubsidy.maxLoanMonths);
   if (loan) problems.push(`loan.${loan.field}: ${loan.message}`);
   if (p.themes.length === 0) problems.push('the pre-project must name at least one impact theme');
@@ -75,7 +84,7 @@ type GuardArgs = { context: ApplicationContext; event: ApplicationEvent };
 export const applicationGuards = {
   hasMinimumHours: ({ context }: GuardArgs) => context.verifiedMinutes >= context.rules.minimumAccompanimentMinutes,
   isPreProjectAdmissible: ({ context, event }: GuardArgs) =>
-    event.type === 'SUBMIT_PRE_PROJECT' && preProjectProblems(event.preProject, context.rules).length === 0,
+    event.type === 'SUBMIT_PRE_PROJECT' && preProjectProblems(event.preProject, context.rules, context.deMinimisRoomCents).length === 0,
   // After an integration request the commission must get a new version, not the one it sent back.
   hasNewPreProject: ({ context }: GuardArgs) => context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
@@ -126,8 +135,9 @@ export const applicationMachine = setup({
       return { implementingBody: e.implementingBody, consultant: e.consultant.name, consultantEmail: e.consultant.email.toLowerCase() };
     }),
     countSession: assign({ sessionsLogged: ({ context }) => context.sessionsLogged + 1 }),
-    rememberVerifiedHours: assign({
-      verifiedMinutes: ({ event }) => (event as Of<'RECORD_VERIFIED_HOURS'>).verifiedMinutes,
+    rememberVerifiedHours: assign(({ event }) => {
+      const e = event as Of<'RECORD_VERIFIED_HOURS'>;
+      return { verifiedMinutes: e.verifiedMinutes, discardedSessions: e.discarded };
     }),
     rememberDocument: assign({
       documents: ({ context, event }) => {
@@ -171,6 +181,7 @@ export const applicationMachine = setup({
     consultantEmail: null,
     sessionsLogged: 0,
     verifiedMinutes: 0,
+    discardedSessions: [],
     documents: [],
     preProject: null,
     preProjectVersion: 0,

@@ -129,7 +129,7 @@ export const commandPayloads = {
 export const systemPayloads = {
   CONFIRM_ELIGIBILITY: empty,
   REJECT_INELIGIBLE: z.object({ reasons: z.array(IneligibilityReasonSchema).min(1) }).strict(),
-  RECORD_VERIFIED_HOURS: z.object({ verifiedMinutes: z.number().int().nonnegative() }).strict(),
+  RECORD_VERIFIED_HOURS: z.object({ verifiedMinutes: z.number().int().nonnegative(), discarded: z.array(z.string()) }).strict(),
   DOCUMENT_STORED: z.object({ document: StoredDocumentSchema }).strict(),
   LAPSE: z.object({ deadline: z.string(), dueAt: z.string() }).strict(),
   RECORD_BUDGET: z.object({ status: z.enum(['reserved', 'waiting']), position: z.number().int().positive().nullable() }).strict(),

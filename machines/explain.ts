@@ -12,9 +12,10 @@ const hours = (minutes: number) => `${(minutes / 60).toFixed(minutes % 60 === 0 
 /** Why each guard says no, in words an operator can act on. */
 const guardRefusals: Record<GuardName, (context: ApplicationContext, event: ApplicationEvent) => string> = {
   hasMinimumHours: (c) =>
-    `verified accompaniment hours are ${hours(c.verifiedMinutes)}, the rules require at least ${hours(c.rules.minimumAccompanimentMinutes)}`,
+    `verified accompaniment hours are ${hours(c.verifiedMinutes)}, the rules require at least ${hours(c.rules.minimumAccompanimentMinutes)}` +
+    (c.discardedSessions.length ? ` (not counted: ${c.discardedSessions.join('; ')})` : ''),
   isPreProjectAdmissible: (c, e) =>
-    e.type === 'SUBMIT_PRE_PROJECT' ? preProjectProblems(e.preProject, c.rules).join('; ') : 'not a pre-project',
+    e.type === 'SUBMIT_PRE_PROJECT' ? preProjectProblems(e.preProject, c.rules, c.deMinimisRoomCents).join('; ') : 'not a pre-project',
   hasNewPreProject: (c) =>
     c.preProject === null
       ? 'no pre-project has been submitted yet (send SUBMIT_PRE_PROJECT first)'

@@ -107,6 +107,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     rulesVersion: rules.version,
     rules: machineRules(rules),
     themes: form.themes,
+    deMinimisRoomCents: Math.max(0, rules.deMinimis.ceilingCents - form.deMinimisReceivedCents),
   });
   let seq = 0;
   let deadline = null as Deadline | null;
@@ -282,9 +283,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
   async function reverifyHours(): Promise<ApplicationEvent[]> {
     const verified = await verifyAccompanimentHours({ applicationId, assignedAt });
-    return verified.verifiedMinutes === snapshot.context.verifiedMinutes
-      ? []
-      : [{ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: verified.verifiedMinutes }];
+    const discarded = verified.discarded.map((d) => d.reason);
+    const unchanged = verified.verifiedMinutes === snapshot.context.verifiedMinutes && discarded.join('\n') === snapshot.context.discardedSessions.join('\n');
+    return unchanged ? [] : [{ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: verified.verifiedMinutes, discarded }];
   }
 
   /** Parses a command from outside; system events and malformed payloads never reach the machine. */

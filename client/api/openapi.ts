@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SessionConfirmationSchema } from '../../machines/events';
 import { ApplicationIdParams, ApplicationViewSchema, DecisionBody, HealthSchema, IdempotencyKeyHeader, ProblemSchema } from './routes';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -54,6 +55,21 @@ export function openApiDocument(serverUrl: string) {
             409: problemResponse('Refused: the application is not waiting for this decision'),
             413: problemResponse('Body too large'),
             415: problemResponse('Body is not JSON'),
+            503: problemResponse('Temporal unreachable'),
+          },
+        },
+      },
+      '/applications/{id}/sessions/confirm': {
+        post: {
+          operationId: 'confirmSession',
+          summary: 'The company confirms an accompaniment session with the single-use code from its e-mail',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: json(SessionConfirmationSchema) } } },
+          responses: {
+            200: { description: 'Session confirmed; the view carries the verified hours', content: { 'application/json': { schema: { $ref: '#/components/schemas/ApplicationView' } } } },
+            400: problemResponse('Malformed body, or a wrong, used or expired code'),
+            404: problemResponse('No such application'),
+            409: problemResponse('The application is not in its accompaniment'),
             503: problemResponse('Temporal unreachable'),
           },
         },

@@ -8,6 +8,7 @@ import { UserError, toUserError } from '../errors';
 import { fromUserError, problem, sendProblem } from './problem';
 import { ApplicationIdParams, DecisionBody, IdempotencyKeyHeader, decisionEvent } from './routes';
 import { openApiDocument } from './openapi';
+import { SessionConfirmationSchema } from '../../machines/events';
 
 export interface ApiDeps {
   config: Config;
@@ -74,6 +75,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return reply.status(202).send({ delivered: true, applicationId: id });
     }
     return service.send(id, event, commission, updateId ? { updateId } : {});
+  });
+
+  // The link in the company's e-mail: the single-use code is the credential, nothing else is needed.
+  app.post('/applications/:id/sessions/confirm', async (req) => {
+    const { id } = parse(ApplicationIdParams, req.params, 'path');
+    const body = parse(SessionConfirmationSchema, req.body ?? {}, 'body');
+    return service.send(id, { type: 'CONFIRM_SESSION', ...body }, { actor: 'legal representative', role: 'company' });
   });
 
   return app;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createActivities, type Activities } from '../../activities';
-import { blobPath } from '../../activities/documents';
+import { blobPath, readStoredDocument } from '../../activities/documents';
 import { loadComuni } from '../../config/comuni';
 import type { Db } from '../../db/connect';
 import { auditTrail } from '../../db/repositories/applications';
@@ -22,7 +22,7 @@ describe.each(backends)('activities against %s', (backend) => {
   beforeAll(async () => {
     db = await openTestDb(backend);
     documentsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-docs-'));
-    acts = createActivities({ db, comuni, documentsDir, documentMaxBytes: 2_000, now: () => new Date(Date.now() + 30 * 86_400_000) });
+    acts = createActivities({ db, territory: () => comuni, documentsDir, documentMaxBytes: 2_000, now: () => new Date(Date.now() + 30 * 86_400_000) });
   });
   afterAll(async () => {
     await db?.destroy();
@@ -190,5 +190,15 @@ describe.each(backends)('activities against %s', (backend) => {
       type: 'InvalidDocument',
     });
     await expect(acts.storeDocument({ applicationId, upload: { ...upload, contentBase64: Buffer.alloc(3_000, 0x25).toString('base64') } })).rejects.toThrow(/limit is 2000/);
+
+    // Integrity on read: the bytes must still hash to the name they are filed under.
+    expect((await readStoredDocument(documentsDir, stored.sha256)).toString('base64')).toBe(upload.contentBase64);
+    const original = readFileSync(file);
+    writeFileSync(file, Buffer.concat([original.subarray(0, 10), Buffer.from('tampered')]));
+    await expect(readStoredDocument(documentsDir, stored.sha256)).rejects.toThrow(/corrupted on disk/);
+    // Storing the same upload again repairs the damaged copy.
+    await acts.storeDocument({ applicationId, upload });
+    await expect(readStoredDocument(documentsDir, stored.sha256)).resolves.toEqual(original);
+    await expect(readStoredDocument(documentsDir, '../../etc/passwd')).rejects.toThrow(/not a SHA-256 digest/);
   });
 });

@@ -35,7 +35,7 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
 
   beforeAll(async () => {
     db = await openTestDb(backend);
-    acts = applicationActivities({ db, comuni });
+    acts = applicationActivities({ db, territory: () => comuni });
   });
   afterAll(async () => {
     await db?.destroy();

@@ -106,6 +106,24 @@ describe('bad input gets a 4xx problem naming the field, never a 5xx, and change
   });
 });
 
+test('the company confirms a session with the code from its e-mail; a wrong code is a 400 naming the field', async () => {
+  const { applicationId: id } = await sys.service.apply(sys.form(), operator);
+  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await new Promise((r) => setTimeout(r, 50));
+  await sys.service.send(id, { type: 'ASSIGN_BODY', implementingBody: 'nemo', consultant: { name: 'Ada', email: `ada.${randomUUID().slice(0, 8)}@nemo.example.org` } }, operator);
+  const day = dayFromToday(1);
+  await sys.service.send(id, { type: 'LOG_SESSION', session: session(day, '10:00', '12:00') }, operator);
+  const code = await confirmationCode(sys.db, id, day, '10:00');
+  const confirm = (body: unknown) =>
+    fetch(`${base}/applications/${id}/sessions/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const wrong = await confirm({ date: day, start: '10:00', code: code === '000000' ? '111111' : '000000' });
+  expect(wrong.status).toBe(400);
+  expect(((await wrong.json()) as any).errors[0]).toMatchObject({ path: 'code' });
+  expect((await confirm({ date: day, start: '10:00', code: 'abc' })).status).toBe(400);
+  const ok = await confirm({ date: day, start: '10:00', code });
+  expect(ok.status).toBe(200);
+  expect(((await ok.json()) as any).facts.verifiedHours).toBe(2);
+});
+
 test('GET /applications/:id returns the view', async () => {
   const { applicationId } = await sys.service.apply(sys.form(), operator);
   const res = await fetch(`${base}/applications/${applicationId}`);

@@ -19,6 +19,7 @@ const input: ApplicationMachineInput = {
   rulesVersion: rules2023.version,
   rules: machineRules(rules2023),
   themes: [],
+  deMinimisRoomCents: rules2023.deMinimis.ceilingCents,
 };
 
 const start = (): ApplicationSnapshot => initialTransition(applicationMachine, input)[0];
@@ -37,7 +38,7 @@ function walk(events: readonly ApplicationEvent[]): ApplicationSnapshot {
 }
 
 const pdf: DocumentUpload = { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() };
-const hours = (verifiedMinutes: number): ApplicationEvent => ({ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes });
+const hours = (verifiedMinutes: number, discarded: string[] = []): ApplicationEvent => ({ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes, discarded });
 const submit = (overrides: PreProjectOverrides = {}): ApplicationEvent => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject(overrides) });
 const fund = (amountCents: number): ApplicationEvent => ({ type: 'RECORD_FUNDING', amountCents, disbursedOn: '2024-06-01' });
 const grantCents = preProject().grantCents;
@@ -81,7 +82,7 @@ const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { 
   WITHDRAW: { type: 'WITHDRAW', reason: 'changed mind' },
   CONFIRM_ELIGIBILITY: { type: 'CONFIRM_ELIGIBILITY' },
   REJECT_INELIGIBLE: { type: 'REJECT_INELIGIBLE', reasons: [{ code: 'not_sme', field: 'company.headcount', message: 'too big' }] },
-  RECORD_VERIFIED_HOURS: { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600 },
+  RECORD_VERIFIED_HOURS: { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600, discarded: [] },
   DOCUMENT_STORED: {
     type: 'DOCUMENT_STORED',
     document: { documentId: 'doc-1', sha256: 'a'.repeat(64), kind: 'attachment', filename: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10 },
@@ -195,6 +196,18 @@ describe('guards', () => {
     [grantCents, 'funded'],
   ] as const)('isFundingWithinAdmitted: %i cents -> %s', (amount, expected) => {
     expect(stateOf(send(walk(pathTo.admitted), fund(amount)))).toBe(expected);
+  });
+
+  test('hasMinimumHours: the refusal lists the sessions that did not count and why', () => {
+    const s = walk([...toAccompaniment, hours(450, ['2024-03-06 09:00-10:00: is not yet confirmed by the company'])]);
+    expect(refusalReason(s, oneOfEach.COMPLETE_ACCOMPANIMENT)).toMatch(/7\.50 h, .* at least 8 h \(not counted: 2024-03-06 09:00-10:00: is not yet confirmed by the company\)/);
+  });
+
+  test('isPreProjectAdmissible: the support asked cannot exceed the de minimis room left', () => {
+    const tight = initialTransition(applicationMachine, { ...input, deMinimisRoomCents: grantCents - 1 })[0];
+    const s = [...toPreProject].reduce(send, tight);
+    expect(refusalReason(s, submit())).toMatch(/exceeds the de minimis room left to the company \(3999999 cents\)/);
+    expect(refusalReason(s, submit({ grantCents: grantCents - 1 }))).toBeNull();
   });
 
   test('isFundingWithinAdmitted: nothing is disbursed while the admission waits for budget', () => {
