@@ -115,6 +115,45 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
     },
 
     /**
+     * Reminds whoever must act that a deadline approaches (or, with daysBefore 0, tells the operators it was missed
+     * and escalated). One outbox row per recipient, keyed by the deadline and the distance: a retry adds nothing.
+     */
+    async queueReminder(input: { applicationId: string; deadline: { kind: string; dueAt: string }; daysBefore: number; state: string }): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const app = await trx
+          .selectFrom('applications')
+          .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
+          .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
+          .where('applications.id', '=', input.applicationId)
+          .executeTakeFirstOrThrow();
+        const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+        const operators = (deps.recipients?.operators ?? []).map((address) => ({ audience: 'operator' as const, address, locale: 'it' as const }));
+        const commission = (deps.recipients?.commission ?? []).map((address) => ({ audience: 'commission' as const, address, locale: 'it' as const }));
+        const company = { audience: 'company' as const, address: app.representative_email, locale: form.company.legalRepresentative.locale ?? 'it' };
+        const consultant = app.consultant_email ? [{ audience: 'consultant' as const, address: app.consultant_email, locale: 'it' as const }] : [];
+        const byKind: Record<string, Recipient[]> = {
+          accompaniment: [company, ...consultant],
+          integration_answer: [company, ...consultant],
+          commission_decision: [...commission, ...operators],
+          funding: operators,
+        };
+        const recipients = input.daysBefore === 0 ? operators : (byKind[input.deadline.kind] ?? [company]);
+        const template = input.daysBefore === 0 ? 'deadline.escalation' : 'deadline.reminder';
+        for (const r of recipients) {
+          await enqueueNotification(trx, {
+            idempotency_key: `${input.applicationId}:reminder:${input.deadline.kind}:${input.deadline.dueAt}:${input.daysBefore}:${r.audience}:${r.address}`,
+            application_id: input.applicationId,
+            recipient: r.address,
+            template,
+            locale: r.locale,
+            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.call_id, deadline: input.deadline, daysBefore: input.daysBefore, state: input.state, audience: r.audience }),
+          });
+        }
+        return recipients.length;
+      });
+    },
+
+    /**
      * Records one transition: the application row moves forward, an audit row is appended and, when the state
      * changed, the company's notification is queued, all in one transaction keyed by (application, seq).
      */

@@ -46,5 +46,7 @@ export function toUserError(err: unknown, applicationId?: string): UserError {
   if (err instanceof Error && /connect|ECONNREFUSED|UNAVAILABLE|deadline/i.test(err.message)) {
     return new UserError('temporal_unavailable', `Temporal is not reachable: ${err.message}`);
   }
-  return new UserError('internal', err instanceof Error ? err.message : String(err));
+  // Temporal wraps the server's reason in `cause`: say it, not only "Failed to start Workflow".
+  const reason = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err instanceof Error ? err.message : String(err);
+  return new UserError('internal', reason);
 }

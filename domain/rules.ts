@@ -59,6 +59,8 @@ export const CallRulesSchema = z
         integrationAnswerDays: days,
         commissionDecisionDays: days,
         fundingDays: days,
+        /** Deadlines whose miss alerts the operators instead of ending the application. */
+        escalateInsteadOfLapse: z.array(z.enum(['accompaniment', 'integration_answer', 'commission_decision', 'funding'])).default([]),
       })
       .strict(),
   })

@@ -228,6 +228,38 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       };
     },
   },
+  'deadline.reminder': {
+    it: (f) => {
+      const d = deadlineOf(f, 'deadline.reminder');
+      return {
+        state: `promemoria: scadenza tra ${d.daysBefore} giorni`,
+        lead: `per la domanda ${f.applicationId} si avvicina la scadenza "${deadlineWords(d.kind, 'it')}": mancano ${d.daysBefore} giorni. Se la scadenza passa senza seguito la domanda decade.`,
+      };
+    },
+    en: (f) => {
+      const d = deadlineOf(f, 'deadline.reminder');
+      return {
+        state: `reminder: deadline in ${d.daysBefore} days`,
+        lead: `the deadline "${deadlineWords(d.kind, 'en')}" of application ${f.applicationId} is ${d.daysBefore} days away. If it passes without action the application lapses.`,
+      };
+    },
+  },
+  'deadline.escalation': {
+    it: (f) => {
+      const d = deadlineOf(f, 'deadline.escalation');
+      return {
+        state: 'scadenza superata, serve un intervento',
+        lead: `la scadenza "${deadlineWords(d.kind, 'it')}" della domanda ${f.applicationId} è passata. Le regole del bando prevedono una segnalazione agli operatori anziché la decadenza: la domanda attende un intervento.`,
+      };
+    },
+    en: (f) => {
+      const d = deadlineOf(f, 'deadline.escalation');
+      return {
+        state: 'deadline missed, action needed',
+        lead: `the deadline "${deadlineWords(d.kind, 'en')}" of application ${f.applicationId} has passed. The call's rules escalate it to the operators instead of ending the application: it waits for action.`,
+      };
+    },
+  },
   'application.lapsed': {
     it: (f) => ({
       state: 'domanda decaduta',
@@ -241,6 +273,13 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
 };
 
 export const TEMPLATE_NAMES: readonly string[] = Object.keys(TEMPLATES);
+
+function deadlineOf(f: MailFacts, template: string) {
+  if (!f.deadline) throw new TemplateError(template, 'required payload field "deadline" is missing');
+  const daysBefore = f.raw.daysBefore;
+  if (typeof daysBefore !== 'number' || !Number.isInteger(daysBefore) || daysBefore < 0) throw new TemplateError(template, 'payload field "daysBefore" must be a whole number of days');
+  return { kind: f.deadline.kind, daysBefore };
+}
 
 function sessionFacts(f: MailFacts) {
   const need = (field: string) => {

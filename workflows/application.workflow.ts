@@ -17,6 +17,7 @@ import type { ApplicationForm } from '../domain/application';
 import { machineRules, type CallRules } from '../domain/rules';
 import { applicationMachine, type ApplicationState } from '../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../machines/deadlines';
+import { nextReminder, reminderKey } from '../machines/reminders';
 import {
   ApplicationCommandSchema,
   eligibleCostOf,
@@ -72,6 +73,7 @@ const {
   adjustBudget,
   consumeBudget,
   budgetStatus,
+  queueReminder,
 } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
@@ -112,6 +114,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let seq = 0;
   let deadline = null as Deadline | null;
   let assignedAt: string | null = null;
+  let deadlineStartedAt = Date.now();
+  const remindersSent = new Set<string>();
   const refusedSignals: RefusedSignal[] = [];
   const timeline: TimelineEntry[] = [];
   const exclusive = serialized();
@@ -186,7 +190,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     seq += 1;
     const to = stateOf(snapshot);
     const now = new Date(Date.now()).toISOString();
+    const previousDeadline = deadline;
     deadline = deadlineAfter(from, to, deadline, rules.deadlines, Date.now(), snapshot.context);
+    if (deadline !== previousDeadline) deadlineStartedAt = Date.now();
     if (event.type === 'ASSIGN_BODY') assignedAt = now;
     await recordTransition({
       applicationId,
@@ -365,19 +371,32 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     else await apply({ type: 'CONFIRM_ELIGIBILITY' }, SYSTEM);
   });
 
+  // Deadlines and reminders are durable timers: `condition` with a timeout, woken early by any change.
   while (snapshot.status === 'active') {
     const state = stateOf(snapshot);
     const running = deadline;
     const changed = () => snapshot.status !== 'active' || stateOf(snapshot) !== state || deadline !== running;
-    const moved = running ? await condition(changed, Math.max(1, Date.parse(running.dueAt) - Date.now())) : (await condition(changed), true);
-    if (!moved && running) {
-      await exclusive(async () => {
-        // An event may have landed while we waited for the lock: it wins over the timer.
-        if (snapshot.status === 'active' && stateOf(snapshot) === state && deadline === running) {
-          await apply({ type: 'LAPSE', deadline: running.kind, dueAt: running.dueAt }, SYSTEM);
-        }
-      });
+    if (!running) {
+      await condition(changed);
+      continue;
     }
+    const reminder = nextReminder(running, rules.reminders.daysBefore, remindersSent, deadlineStartedAt);
+    const wakeAt = reminder ? reminder.at : Date.parse(running.dueAt);
+    if (await condition(changed, Math.max(1, wakeAt - Date.now()))) continue;
+    await exclusive(async () => {
+      // An event may have landed while we waited for the lock: it wins over the timer.
+      if (snapshot.status !== 'active' || stateOf(snapshot) !== state || deadline !== running) return;
+      if (reminder) {
+        remindersSent.add(reminderKey(reminder));
+        await queueReminder({ applicationId, deadline: running, daysBefore: reminder.daysBefore, state });
+      } else if (rules.deadlines.escalateInsteadOfLapse.includes(running.kind)) {
+        await queueReminder({ applicationId, deadline: running, daysBefore: 0, state });
+        deadline = null;
+        publish();
+      } else {
+        await apply({ type: 'LAPSE', deadline: running.kind, dueAt: running.dueAt }, SYSTEM);
+      }
+    });
   }
 
   await condition(allHandlersFinished);

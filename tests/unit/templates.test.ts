@@ -7,7 +7,7 @@ const transition = (from: string | null, to: string, extra: Record<string, unkno
 describe('notification templates', () => {
   test('every state the system writes has a template', () => {
     const states = ['submitted', 'accompaniment', 'pre_project', 'commission', 'admitted', 'rejected', 'funded', 'withdrawn', 'lapsed'];
-    expect([...TEMPLATE_NAMES].sort()).toEqual([...states.map((s) => `application.${s}`), 'session.confirmation'].sort());
+    expect([...TEMPLATE_NAMES].sort()).toEqual([...states.map((s) => `application.${s}`), 'session.confirmation', 'deadline.reminder', 'deadline.escalation'].sort());
   });
 
   test.each(['it', 'en'] as const)('the session confirmation carries the code, the session and its expiry (%s)', (locale) => {
@@ -19,6 +19,16 @@ describe('notification templates', () => {
     expect(mail.text).toContain(locale === 'it' ? '10/12/2026' : '10 December 2026');
     const { code: _code, ...withoutCode } = payload;
     expect(() => render('session.confirmation', locale, withoutCode)).toThrow(/"code" is missing/);
+  });
+
+  test('a reminder names the deadline, its date and how far it is; an escalation says it was missed', () => {
+    const payload = { ...base, deadline: { kind: 'commission_decision', dueAt: '2027-01-20T10:00:00.000Z' }, daysBefore: 3, audience: 'commission' };
+    const it = render('deadline.reminder', 'it', payload);
+    expect(it.subject).toContain('scadenza tra 3 giorni');
+    expect(it.text).toContain('20/01/2027');
+    expect(it.text).toMatch(/^Gentile componente della Commissione di Valutazione,/);
+    expect(render('deadline.escalation', 'en', { ...payload, daysBefore: 0, audience: 'operator' }).text).toMatch(/has passed/);
+    expect(() => render('deadline.reminder', 'en', { ...payload, deadline: null })).toThrow(/"deadline" is missing/);
   });
 
   test('the greeting follows the audience', () => {

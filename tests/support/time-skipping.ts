@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { ApplicationService } from '../../client/applications';
+import { loadConfig, type Config } from '../../config/env';
+import type { CallRules } from '../../domain/rules';
+import type { Db } from '../../db/connect';
+import { resolveTemporalBinary } from '../../scripts/temporal-binary';
+import { createWorker } from '../../worker';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { temporal } from '@temporalio/proto';
+
+const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+import { e2eBackend, openTestDb } from './database';
+import { applicationForm, rules2023 } from './fixtures';
+
+export interface TimeSkippingSystem {
+  env: TestWorkflowEnvironment;
+  config: Config;
+  db: Db;
+  service: ApplicationService;
+  callId: string;
+  form: typeof applicationForm;
+  worker: Worker;
+  /**
+   * Sets the activities' clock to the test server's time plus `aheadDays` (the server's time runs ahead of the
+   * machine's as timers are skipped) and returns the server's calendar date plus one day, for sessions to log.
+   */
+  syncClock(aheadDays: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Temporal's time-skipping test server (from PyPI, in .tools) with the real worker and database: timers of months
+ * pass in milliseconds, so deadlines and reminders are tested at the moment they fire.
+ */
+export async function startTimeSkippingSystem(rules: Partial<CallRules> = {}, options: { clockOffsetDays?: number } = {}): Promise<TimeSkippingSystem> {
+  const binary = resolveTemporalBinary('temporal-test-server');
+  const env = await TestWorkflowEnvironment.createTimeSkipping(
+    binary ? { server: { executable: { type: 'existing-path', path: binary.path } } } : {},
+  );
+  // The test server knows no custom search attributes until told, as a fresh cluster would not.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED_TYPE[k.type]!])),
+  });
+  const callId = `ts-${randomUUID().slice(0, 8)}`;
+  const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-calls-'));
+  writeFileSync(path.join(callsDir, `${callId}.v1.json`), JSON.stringify({ ...rules2023, ...rules, callId }));
+  const config = loadConfig({
+    ...process.env,
+    CALLS_DIR: callsDir,
+    TEMPORAL_TASK_QUEUE: `ts-${randomUUID()}`,
+    DOCUMENTS_DIR: mkdtempSync(path.join(tmpdir(), 'innosocial-docs-')),
+    OPERATOR_EMAILS: 'operatore@finpiemonte.example.org',
+    COMMISSION_EMAILS: 'commissione@cittametropolitana.example.org',
+  });
+  const db = await openTestDb(e2eBackend);
+  let offset = (options.clockOffsetDays ?? 0) * 86_400_000;
+  const worker = await createWorker({
+    config,
+    db,
+    connection: env.nativeConnection,
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    now: () => new Date(Date.now() + offset),
+  });
+  const running = worker.run();
+  return {
+    env,
+    config,
+    db,
+    service: new ApplicationService(env.client, config),
+    callId,
+    form: (overrides = {}) => applicationForm({ callId, ...overrides }),
+    worker,
+    async syncClock(aheadDays) {
+      const serverNow = await env.currentTimeMs();
+      offset = serverNow - Date.now() + aheadDays * 86_400_000;
+      return new Date(serverNow + 86_400_000).toISOString().slice(0, 10);
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await db.destroy();
+      await env.teardown();
+    },
+  };
+}
