@@ -119,6 +119,36 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
       return { sessionId: session.id };
     },
 
+    /** Tells the consultant that the company confirmed a session: once per session, whatever the retries. */
+    async acknowledgeSession(input: { applicationId: string; sessionId: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('accompaniment_sessions')
+          .innerJoin('applications', 'applications.id', 'accompaniment_sessions.application_id')
+          .innerJoin('consultants', 'consultants.id', 'applications.consultant_id')
+          .select(['accompaniment_sessions.session_date', 'accompaniment_sessions.starts_at', 'accompaniment_sessions.ends_at', 'accompaniment_sessions.topic', 'applications.call_id', 'consultants.email'])
+          .where('accompaniment_sessions.id', '=', input.sessionId)
+          .executeTakeFirst();
+        if (!row) return;
+        await enqueueNotification(trx, {
+          idempotency_key: `${input.sessionId}:confirmed:${row.email}`,
+          application_id: input.applicationId,
+          recipient: row.email,
+          template: 'session.confirmed',
+          locale: 'it',
+          payload: JSON.stringify({
+            applicationId: input.applicationId,
+            callId: row.call_id,
+            audience: 'consultant',
+            date: row.session_date,
+            start: row.starts_at.slice(0, 5),
+            end: row.ends_at.slice(0, 5),
+            topic: row.topic,
+          }),
+        });
+      });
+    },
+
     /** Recomputes verified hours from what Postgres holds; pure of side effects, so retries are free. */
     async verifyAccompanimentHours(input: { applicationId: string; assignedAt: string | null }): Promise<HoursVerdict> {
       const own = await sessionsOf(db, input.applicationId);

@@ -44,7 +44,7 @@ export class ApplicationService {
       const handle = await this.client.workflow.start(applicationWorkflow, {
         workflowId: applicationId,
         taskQueue: this.config.TEMPORAL_TASK_QUEUE,
-        args: [{ applicationId, rules, form, submittedBy: meta }],
+        args: [{ applicationId, rules, form, submittedBy: meta, continueAsNewAfterEvents: this.config.CONTINUE_AS_NEW_AFTER_EVENTS }],
         // Never a second workflow for the same company and call, not even after the first has closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([

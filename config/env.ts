@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'an SMTP URL such as smtp://127.0.0.1:2525' }).optional(),
   MAIL_FROM: z.string().min(3).default('InnoSocialMetro <noreply@innosocialmetro.invalid>'),
   MAIL_SINK_DIR: z.string().min(1).default(path.join(root, '.data', 'mail')),
+  /** An application's workflow continues as new past this many history events (Temporal warns at 10,240). */
+  CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(100).max(10_000).default(8_000),
   OPERATOR_EMAILS: emails,
   COMMISSION_EMAILS: emails,
 });

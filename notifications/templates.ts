@@ -228,6 +228,22 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
       };
     },
   },
+  'session.confirmed': {
+    it: (f) => {
+      const s = confirmedFacts(f);
+      return {
+        state: `sessione del ${s.date} confermata`,
+        lead: `l'impresa ha confermato la sessione di accompagnamento del ${s.date} (${s.start}-${s.end}, ${s.topic}) della domanda ${f.applicationId}: ora conta per le ore del percorso.`,
+      };
+    },
+    en: (f) => {
+      const s = confirmedFacts(f);
+      return {
+        state: `session of ${s.date} confirmed`,
+        lead: `the company confirmed the accompaniment session of ${s.date} (${s.start}-${s.end}, ${s.topic}) of application ${f.applicationId}: it now counts towards the accompaniment hours.`,
+      };
+    },
+  },
   'deadline.reminder': {
     it: (f) => {
       const d = deadlineOf(f, 'deadline.reminder');
@@ -273,6 +289,15 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
 };
 
 export const TEMPLATE_NAMES: readonly string[] = Object.keys(TEMPLATES);
+
+function confirmedFacts(f: MailFacts) {
+  const need = (field: string) => {
+    const v = f.raw[field];
+    if (typeof v !== 'string' || v.trim() === '') throw new TemplateError('session.confirmed', `required payload field "${field}" is missing`);
+    return v;
+  };
+  return { date: need('date'), start: need('start'), end: need('end'), topic: need('topic') };
+}
 
 function deadlineOf(f: MailFacts, template: string) {
   if (!f.deadline) throw new TemplateError(template, 'required payload field "deadline" is missing');

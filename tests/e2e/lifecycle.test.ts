@@ -98,7 +98,9 @@ test('an application goes from submission to funded, and every step is on record
     'application.submitted', 'application.accompaniment', 'session.confirmation', 'session.confirmation',
     'application.pre_project', 'application.commission', 'application.admitted', 'application.funded',
   ]);
-  expect(to(/@socialfare\.example\.org$/)).toEqual(['application.accompaniment', 'application.pre_project', 'application.commission', 'application.admitted']);
+  expect(to(/@socialfare\.example\.org$/)).toEqual([
+    'application.accompaniment', 'session.confirmed', 'session.confirmed', 'application.pre_project', 'application.commission', 'application.admitted',
+  ]);
 });
 
 test('the commission rejects a pre-project', async () => {

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../config/env';
 import type { Db } from '../../db/connect';
 import { createWorker } from '../../worker';
 import { e2eBackend, openTestDb } from './database';
+import { recordHistories } from './histories';
 
 let runtimeInstalled = false;
 
@@ -30,7 +31,7 @@ export interface TestSystem {
  * The real thing for one test file: the shared dev server, a worker on its own task queue with the real
  * activities, the real database, and the same ApplicationService the CLI and the API use.
  */
-export async function startTestSystem(options: { clockOffsetDays?: number; budgetCents?: number } = {}): Promise<TestSystem> {
+export async function startTestSystem(options: { clockOffsetDays?: number; budgetCents?: number; env?: Record<string, string> } = {}): Promise<TestSystem> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -44,6 +45,7 @@ export async function startTestSystem(options: { clockOffsetDays?: number; budge
   const config = loadConfig({
     ...process.env,
     CALLS_DIR: callsDir,
+    ...options.env,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     DOCUMENTS_DIR: mkdtempSync(path.join(tmpdir(), 'innosocial-docs-')),
@@ -65,6 +67,7 @@ export async function startTestSystem(options: { clockOffsetDays?: number; budge
     service: new ApplicationService(client, config),
     worker,
     async stop() {
+      await recordHistories(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
       worker.shutdown();
       await running;
       await connection.close();

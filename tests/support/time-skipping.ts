@@ -18,6 +18,7 @@ const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 import { e2eBackend, openTestDb } from './database';
+import { recordHistories } from './histories';
 import { applicationForm, rules2023 } from './fixtures';
 
 export interface TimeSkippingSystem {
@@ -85,6 +86,8 @@ export async function startTimeSkippingSystem(rules: Partial<CallRules> = {}, op
       return new Date(serverNow + 86_400_000).toISOString().slice(0, 10);
     },
     async stop() {
+      const started = await db.selectFrom('applications').select('id').where('call_id', '=', callId).execute();
+      await recordHistories(env.client, { workflowIds: started.map((r) => r.id) });
       worker.shutdown();
       await running;
       await db.destroy();

@@ -7,7 +7,7 @@ const transition = (from: string | null, to: string, extra: Record<string, unkno
 describe('notification templates', () => {
   test('every state the system writes has a template', () => {
     const states = ['submitted', 'accompaniment', 'pre_project', 'commission', 'admitted', 'rejected', 'funded', 'withdrawn', 'lapsed'];
-    expect([...TEMPLATE_NAMES].sort()).toEqual([...states.map((s) => `application.${s}`), 'session.confirmation', 'deadline.reminder', 'deadline.escalation'].sort());
+    expect([...TEMPLATE_NAMES].sort()).toEqual([...states.map((s) => `application.${s}`), 'session.confirmation', 'session.confirmed', 'deadline.reminder', 'deadline.escalation'].sort());
   });
 
   test.each(['it', 'en'] as const)('the session confirmation carries the code, the session and its expiry (%s)', (locale) => {

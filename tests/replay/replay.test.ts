@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '../support/histories';
+
+const corpus = path.join(__dirname, 'histories');
+
+/** Every recorded history, in every generation folder: old ones must keep replaying as the code changes. */
+function histories(): { workflowId: string; history: ReturnType<typeof historyFromJSON>; file: string }[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.json')) files.push(full);
+    }
+  };
+  walk(corpus);
+  return files.map((file) => ({ workflowId: path.relative(corpus, file), file, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) }));
+}
+
+test('the corpus covers every final state and open states too', () => {
+  const names = histories().map((h) => h.workflowId);
+  expect(names.length).toBeGreaterThanOrEqual(20);
+  for (const status of ['completed', 'continued_as_new', 'running']) expect(names.some((n) => n.endsWith(`-${status}.json`))).toBe(true);
+});
+
+test('the corpus holds histories from before and after the patched() change', () => {
+  // Activity type names are plain text in the JSON (payloads are not): runs that confirmed a session, and those
+  // that went through the patched branch and told the consultant.
+  const confirming = histories().filter((h) => readFileSync(h.file, 'utf8').includes('"confirmSession"'));
+  const patchedRuns = confirming.filter((h) => readFileSync(h.file, 'utf8').includes('"acknowledgeSession"'));
+  expect(patchedRuns.length).toBeGreaterThan(0);
+  expect(confirming.length).toBeGreaterThan(patchedRuns.length);
+});
+
+test('every recorded history replays on the current workflow code without a determinism error', async () => {
+  const results = Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, histories());
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of results) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(histories().length);
+});
