@@ -1,8 +1,11 @@
 import {
+  type ActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
+  sleep,
   continueAsNew,
   patched,
   getExternalWorkflowHandle,
@@ -17,7 +20,7 @@ import { initialTransition, transition } from 'xstate';
 import type { Activities } from '../activities';
 import type { ApplicationForm } from '../domain/application';
 import { machineRules, type CallRules } from '../domain/rules';
-import { applicationMachine, type ApplicationContext, type ApplicationState } from '../machines/application.machine';
+import { applicationMachine, supportOf, type ApplicationContext, type ApplicationState } from '../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../machines/deadlines';
 import { nextReminder, reminderKey } from '../machines/reminders';
 import {
@@ -78,6 +81,35 @@ export interface ApplicationOutcome {
   fundedCents: number | null;
 }
 
+const ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
+};
+
+/** Plain words for the Temporal UI's event list: what each activity does for the application (no personal data). */
+const ACTIVITY_SUMMARIES: { [K in keyof Activities]: string } = {
+  registerApplication: 'Register the application and check eligibility',
+  recordTransition: 'Record the transition: application row, audit trail, notifications',
+  assignConsultant: 'Bind the implementing body and consultant',
+  recordSession: 'Store the accompaniment session and e-mail its confirmation code',
+  confirmSession: "Check the company's confirmation code",
+  acknowledgeSession: 'Tell the consultant the session was confirmed',
+  verifyAccompanimentHours: 'Recompute the verified accompaniment hours',
+  storeDocument: 'Store the document by its SHA-256',
+  storePreProject: 'Store the new pre-project version',
+  freezePreProject: 'Freeze the pre-project version sent to the commission',
+  reserveBudget: "Reserve the admitted amount on the call's budget",
+  releaseBudget: "Give the reserved amount back to the call's budget",
+  adjustBudget: 'Lower the reservation to the amount disbursed',
+  consumeBudget: 'Mark the reservation as disbursed',
+  budgetStatus: "Read the application's place in the budget ledger",
+  queueReminder: 'Queue the deadline reminder',
+};
+
+const activities = Object.fromEntries(
+  Object.entries(ACTIVITY_SUMMARIES).map(([name, summary]) => [name, proxyActivities<Activities>({ ...ACTIVITY_OPTIONS, summary })[name as keyof Activities]]),
+) as unknown as Activities;
+
 const {
   registerApplication,
   recordTransition,
@@ -95,10 +127,7 @@ const {
   budgetStatus,
   queueReminder,
   acknowledgeSession,
-} = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
-});
+} = activities;
 
 const SYSTEM: CommandMeta = { actor: 'system', role: 'system' };
 const MAX_REFUSED_SIGNALS = 20;
@@ -110,6 +139,22 @@ function auditPayload(event: ApplicationEvent): Record<string, unknown> {
     return { type: event.type, document: { ...rest, base64Length: contentBase64.length } };
   }
   return { ...event };
+}
+
+/**
+ * `condition(fn, timeout)`, but the timer carries a summary for the Temporal UI. True when `fn` became true first.
+ */
+async function conditionOrTimer(fn: () => boolean, ms: number, summary: string): Promise<boolean> {
+  return CancellationScope.cancellable(async () => {
+    const timer = sleep(ms, { summary }).then(() => false);
+    const met = condition(fn).then(() => true);
+    const first = await Promise.race([met, timer]);
+    // The loser is cancelled with its scope; its rejection is expected and ignored.
+    timer.catch(() => undefined);
+    met.catch(() => undefined);
+    CancellationScope.current().cancel();
+    return first;
+  });
 }
 
 /** Runs message handlers one at a time so two decisions arriving together cannot interleave their activities. */
@@ -193,6 +238,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       { key: SA.themes, value: c.themes },
       { key: SA.call, value: c.callId },
       ...(c.implementingBody ? [{ key: SA.body, value: c.implementingBody }] : []),
+      ...(c.preProject ? [{ key: SA.requestedCents, value: supportOf(c.preProject, c.rules).totalCents }] : []),
+      ...(c.admittedCents !== null ? [{ key: SA.admittedCents, value: c.admittedCents }] : []),
+      { key: SA.deadline, value: deadline ? new Date(deadline.dueAt) : null },
     ]);
     setCurrentDetails(describeState(view()));
   };
@@ -428,7 +476,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     const reminder = nextReminder(running, rules.reminders.daysBefore, remindersSent, deadlineStartedAt);
     const wakeAt = reminder ? reminder.at : Date.parse(running.dueAt);
-    if (await condition(changed, Math.max(1, wakeAt - Date.now()))) continue;
+    const purpose = reminder ? `Reminder ${reminder.daysBefore} days before the ${running.kind} deadline` : `Deadline: ${running.kind}`;
+    if (await conditionOrTimer(changed, Math.max(1, wakeAt - Date.now()), purpose)) continue;
     await exclusive(async () => {
       // An event may have landed while we waited for the lock: it wins over the timer.
       if (snapshot.status !== 'active' || stateOf(snapshot) !== state || deadline !== running) return;

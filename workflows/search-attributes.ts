@@ -6,6 +6,11 @@ export const SA = {
   themes: defineSearchAttributeKey('ApplicationThemes', SearchAttributeType.KEYWORD_LIST),
   body: defineSearchAttributeKey('ImplementingBody', SearchAttributeType.KEYWORD),
   call: defineSearchAttributeKey('CallId', SearchAttributeType.KEYWORD),
+  /** Grant plus interest subsidy the pre-project asks, in euro cents. */
+  requestedCents: defineSearchAttributeKey('RequestedCents', SearchAttributeType.INT),
+  admittedCents: defineSearchAttributeKey('AdmittedCents', SearchAttributeType.INT),
+  /** When the running deadline falls due; empty when none runs. */
+  deadline: defineSearchAttributeKey('DeadlineAt', SearchAttributeType.DATETIME),
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

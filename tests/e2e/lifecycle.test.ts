@@ -4,6 +4,7 @@ import { documentsOf } from '../../db/repositories/documents';
 import { outboxFor } from '../../db/repositories/notifications';
 import type { ApplicationCommand } from '../../machines/events';
 import { viewQuery, type CommandMeta } from '../../workflows/messages';
+import { SA } from '../../workflows/search-attributes';
 import { UserError } from '../../client/errors';
 import { dayFromToday, pdfBase64, preProject, session } from '../support/fixtures';
 import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
@@ -77,6 +78,17 @@ test('an application goes from submission to funded, and every step is on record
   expect(inCommissionView?.deadline?.kind).toBe('commission_decision');
   const admitted = await send(id, { type: 'APPROVE', motivation: 'Solid impact indicators.' }, commission);
   expect(admitted).toMatchObject({ state: 'admitted', facts: { admittedCents: 4_000_000 } });
+  // What the Temporal UI shows staff: typed search attributes and a summary, with no personal data.
+  const described = await sys.client.workflow.getHandle(id).describe();
+  expect(described.typedSearchAttributes.get(SA.state)).toBe('admitted');
+  expect(described.typedSearchAttributes.get(SA.body)).toBe('socialfare');
+  expect(described.typedSearchAttributes.get(SA.requestedCents)).toBe(4_000_000);
+  expect(described.typedSearchAttributes.get(SA.admittedCents)).toBe(4_000_000);
+  expect(described.typedSearchAttributes.get(SA.deadline)).toEqual(new Date(admitted!.deadline!.dueAt));
+  expect(await described.staticSummary()).toBe(`Application to ${sys.callId} under rules v1`);
+  const visible = JSON.stringify([id, await described.staticSummary(), described.typedSearchAttributes.getAll().map((p) => p.value)]);
+  const company = await sys.db.selectFrom('applications').select(['vat_number', 'legal_name', 'representative_email']).where('id', '=', id).executeTakeFirstOrThrow();
+  for (const personal of [company.vat_number, company.legal_name, company.representative_email, 'Giulia']) expect(visible).not.toContain(personal);
   const funded = await send(id, { type: 'RECORD_FUNDING', amountCents: 4_000_000, disbursedOn: dayFromToday(0) });
   expect(funded).toMatchObject({ state: 'funded', final: true, allowedCommands: [] });
   await expect(outcome(id)).resolves.toMatchObject({ state: 'funded', fundedCents: 4_000_000 });
