@@ -27,7 +27,8 @@ Commands:
 
 Options: --json (machine-readable output), --help (per command)
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), INNOSOCIAL_ACTOR (default: your user name)
-Exit codes: 0 ok, 1 system unavailable or internal error, 2 bad usage or input, 3 not found, 4 refused or conflict
+Exit codes: 0 ok, 1 system unavailable or internal error, 2 bad usage or input, 3 not found, 4 refused or conflict,
+            5 not allowed for your role
 
 Example:
   innosocial apply examples/application.json && innosocial list --state submitted`,
@@ -64,6 +65,9 @@ Example: innosocial diagram > docs/lifecycle.mmd`,
 
 const exitCodes: Record<ErrorCode, number> = {
   invalid_input: 2,
+  unauthorized: 5,
+  forbidden: 5,
+  rate_limited: 1,
   not_found: 3,
   already_applied: 4,
   event_refused: 4,

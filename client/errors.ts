@@ -2,7 +2,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { FAILURE } from '../workflows/messages';
 
-export type ErrorCode = 'invalid_input' | 'not_found' | 'already_applied' | 'event_refused' | 'temporal_unavailable' | 'internal';
+export type ErrorCode = 'invalid_input' | 'unauthorized' | 'forbidden' | 'not_found' | 'already_applied' | 'event_refused' | 'rate_limited' | 'temporal_unavailable' | 'internal';
 
 /** An error a person can act on: a stable code, a one-line message, and where the problem is. */
 export class UserError extends Error {
@@ -17,7 +17,10 @@ export class UserError extends Error {
 
 const httpStatus: Record<ErrorCode, number> = {
   invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  rate_limited: 429,
   already_applied: 409,
   event_refused: 409,
   temporal_unavailable: 503,
@@ -37,6 +40,7 @@ export function toUserError(err: unknown, applicationId?: string): UserError {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const failure = err.cause;
     if (failure.type === FAILURE.refused) return new UserError('event_refused', failure.message);
+    if (failure.type === FAILURE.forbidden) return new UserError('forbidden', failure.message);
     if (failure.type === FAILURE.invalid) {
       const issues = (failure.details?.[0] as { path: string; message: string }[] | undefined) ?? [];
       return new UserError('invalid_input', failure.message, issues);

@@ -74,6 +74,7 @@ export interface MachineRules {
   maxGrantShareBps: number;
   interestSubsidy: CallRules['interestSubsidy'];
   budgetCents: number;
+  commission: CallRules['commission'];
 }
 
 export function machineRules(rules: CallRules): MachineRules {
@@ -82,5 +83,6 @@ export function machineRules(rules: CallRules): MachineRules {
     maxGrantShareBps: rules.grant.maxShareBps,
     interestSubsidy: rules.interestSubsidy,
     budgetCents: rules.budgetCents,
+    commission: rules.commission,
   };
 }

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { MachineRules } from '../domain/rules';
+import { scoreProblems, tally, type Evaluation } from './commission';
 import { interestSubsidy, loanProblem, totalSupportCents } from '../domain/subsidy';
 import type { Theme } from '../domain/themes';
 import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PreProject, type SessionConfirmation, type SessionInput, type StoredDocument } from './events';
@@ -39,6 +40,9 @@ export interface ApplicationContext extends ApplicationMachineInput {
   budget: 'none' | 'reserved' | 'waiting';
   budgetPosition: number | null;
   fundedCents: number | null;
+  /** Members' declarations: true = conflict of interest (cannot evaluate), false = none declared. */
+  conflicts: Record<string, boolean>;
+  evaluations: Evaluation[];
   closingReason: string | null;
 }
 
@@ -80,6 +84,16 @@ export const preProjectProblems = (p: PreProject, rules: MachineRules, deMinimis
 
 type GuardArgs = { context: ApplicationContext; event: ApplicationEvent };
 
+/** Why a member's evaluation cannot count, or null. */
+export function evaluationProblems(context: ApplicationContext, e: Extract<ApplicationEvent, { type: 'SUBMIT_EVALUATION' }>): string | null {
+  if (context.conflicts[e.member] === undefined) return `${e.member} must first declare whether they have a conflict of interest`;
+  if (context.conflicts[e.member]) return `${e.member} declared a conflict of interest on this application and cannot evaluate it`;
+  if (context.evaluations.some((x) => x.member === e.member && x.version === context.preProjectVersion)) {
+    return `${e.member} has already evaluated pre-project v${context.preProjectVersion}`;
+  }
+  return scoreProblems(e.scores, context.rules.commission);
+}
+
 /** Named, pure guards; `explain.ts` words their refusals. */
 export const applicationGuards = {
   hasMinimumHours: ({ context }: GuardArgs) => context.verifiedMinutes >= context.rules.minimumAccompanimentMinutes,
@@ -89,6 +103,15 @@ export const applicationGuards = {
   hasNewPreProject: ({ context }: GuardArgs) => context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
   isEligibilityPending: ({ context }: GuardArgs) => context.eligibility === 'pending',
+  // A member declares before evaluating, and cannot change the declaration once they have evaluated.
+  mayDeclareConflict: ({ context, event }: GuardArgs) =>
+    event.type === 'DECLARE_CONFLICT' && !context.evaluations.some((e) => e.member === event.member && e.version === context.preProjectVersion),
+  isEvaluationAdmissible: ({ context, event }: GuardArgs) =>
+    event.type === 'SUBMIT_EVALUATION' && evaluationProblems(context, event) === null,
+  quorumApproves: ({ context }: GuardArgs) => tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'approve',
+  quorumRejects: ({ context }: GuardArgs) => tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'reject',
+  quorumAsksIntegration: ({ context }: GuardArgs) =>
+    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'request_integration',
   isFundingWithinAdmitted: ({ context, event }: GuardArgs) =>
     context.budget === 'reserved' && event.type === 'RECORD_FUNDING' && context.admittedCents !== null && event.amountCents <= context.admittedCents,
 };
@@ -150,6 +173,28 @@ export const applicationMachine = setup({
       return { preProject: p, preProjectVersion: context.preProjectVersion + 1, themes: p.themes };
     }),
     rememberForwarding: assign({ forwardedVersion: ({ context }) => context.preProjectVersion }),
+    rememberConflict: assign({
+      conflicts: ({ context, event }) => {
+        const e = event as Of<'DECLARE_CONFLICT'>;
+        return { ...context.conflicts, [e.member]: e.conflicted };
+      },
+    }),
+    rememberEvaluation: assign({
+      evaluations: ({ context, event }) => {
+        const e = event as Of<'SUBMIT_EVALUATION'>;
+        const total = Object.values(e.scores).reduce((sum, s) => sum + s, 0);
+        return [...context.evaluations, { member: e.member, version: context.preProjectVersion, scores: e.scores, total, recommendation: e.recommendation, motivation: e.motivation }];
+      },
+    }),
+    rememberQuorumDecision: assign(({ context }) => {
+      const t = tally(context.evaluations, context.preProjectVersion, context.rules.commission);
+      const support = context.preProject ? supportOf(context.preProject, context.rules) : { subsidyCents: 0, totalCents: 0 };
+      return t.decision === 'approve'
+        ? { motivation: t.motivation, subsidyCents: support.subsidyCents, admittedCents: support.totalCents }
+        : t.decision === 'request_integration'
+          ? { motivation: t.motivation, integrationRequests: context.integrationRequests + 1 }
+          : { motivation: t.motivation };
+    }),
     rememberIntegrationRequest: assign(({ context, event }) => ({
       integrationRequests: context.integrationRequests + 1,
       motivation: (event as Of<'REQUEST_INTEGRATION'>).motivation,
@@ -193,6 +238,8 @@ export const applicationMachine = setup({
     budget: 'none',
     budgetPosition: null,
     fundedCents: null,
+    conflicts: {},
+    evaluations: [],
     closingReason: null,
   }),
   states: {
@@ -252,8 +299,26 @@ export const applicationMachine = setup({
         },
         REJECT: { target: 'rejected', actions: 'rememberRejection' },
         REQUEST_INTEGRATION: { target: 'pre_project', actions: 'rememberIntegrationRequest' },
+        DECLARE_CONFLICT: { guard: 'mayDeclareConflict', actions: 'rememberConflict' },
+        SUBMIT_EVALUATION: { guard: 'isEvaluationAdmissible', actions: 'rememberEvaluation' },
         ...whileOpen,
       },
+      // Once a quorum of members without a conflict has evaluated, their majority decides.
+      always: [
+        {
+          guard: 'quorumApproves',
+          target: 'admitted',
+          actions: [
+            'rememberQuorumDecision',
+            {
+              type: 'reserveBudget',
+              params: ({ context }) => ({ amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0 }),
+            },
+          ],
+        },
+        { guard: 'quorumRejects', target: 'rejected', actions: 'rememberQuorumDecision' },
+        { guard: 'quorumAsksIntegration', target: 'pre_project', actions: 'rememberQuorumDecision' },
+      ],
     },
     admitted: {
       on: {

@@ -118,6 +118,15 @@ export const commandPayloads = {
   COMPLETE_ACCOMPANIMENT: empty,
   SUBMIT_PRE_PROJECT: z.object({ preProject: PreProjectSchema }).strict(),
   FORWARD_TO_COMMISSION: empty,
+  DECLARE_CONFLICT: z.object({ member: text(200), conflicted: z.boolean() }).strict(),
+  SUBMIT_EVALUATION: z
+    .object({
+      member: text(200),
+      scores: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().nonnegative()),
+      recommendation: z.enum(['approve', 'reject', 'request_integration']),
+      motivation: text(5_000),
+    })
+    .strict(),
   APPROVE: motivation,
   REJECT: motivation,
   REQUEST_INTEGRATION: motivation,

@@ -1,5 +1,5 @@
 import type { SnapshotFrom } from 'xstate';
-import { applicationGuards, applicationMachine, preProjectProblems, type ApplicationContext, type ApplicationState } from './application.machine';
+import { applicationGuards, applicationMachine, evaluationProblems, preProjectProblems, type ApplicationContext, type ApplicationState } from './application.machine';
 import { COMMAND_TYPES, type ApplicationEvent, type CommandType } from './events';
 
 export type ApplicationSnapshot = SnapshotFrom<typeof applicationMachine>;
@@ -23,6 +23,12 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
   isEligibilityConfirmed: (c) =>
     c.eligibility === 'pending' ? 'eligibility is still being assessed' : 'the company is not eligible',
   isEligibilityPending: () => 'eligibility has already been assessed',
+  mayDeclareConflict: (c, e) =>
+    e.type === 'DECLARE_CONFLICT' ? `${e.member} has already evaluated pre-project v${c.preProjectVersion}: the declaration stands` : 'not a declaration',
+  isEvaluationAdmissible: (c, e) => (e.type === 'SUBMIT_EVALUATION' ? (evaluationProblems(c, e) ?? 'not admissible') : 'not an evaluation'),
+  quorumApproves: () => 'the quorum has not approved',
+  quorumRejects: () => 'the quorum has not rejected',
+  quorumAsksIntegration: () => 'the quorum has not asked for integration',
   isFundingWithinAdmitted: (c, e) =>
     c.budget !== 'reserved'
       ? `the call's budget is exhausted: the admission waits in the reserve list${c.budgetPosition ? ` at position ${c.budgetPosition}` : ''}`
@@ -32,7 +38,7 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
 };
 
 /** Guards that read the event's payload: without a payload we cannot tell, so they count as "possible". */
-const payloadGuards = new Set<GuardName>(['isPreProjectAdmissible', 'isFundingWithinAdmitted']);
+const payloadGuards = new Set<GuardName>(['isPreProjectAdmissible', 'isFundingWithinAdmitted', 'mayDeclareConflict', 'isEvaluationAdmissible']);
 
 interface TransitionLike {
   guard?: { type: string } | string;

@@ -31,8 +31,10 @@ import {
   type PreProject,
   type SessionConfirmation,
   type SessionInput,
+  type CommandType,
 } from '../machines/events';
 import { INPUT_ERROR_TYPES } from '../domain/errors';
+import { permissionProblem } from '../machines/permissions';
 import { allowedCommands, refusalReason, stateOf, type ApplicationSnapshot } from '../machines/explain';
 import {
   FAILURE,
@@ -224,6 +226,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         budget: c.budget,
         budgetPosition: c.budgetPosition,
         fundedCents: c.fundedCents,
+        conflicts: c.conflicts,
+        evaluations: c.evaluations,
         closingReason: c.closingReason,
       },
       refusedSignals: [...refusedSignals],
@@ -372,6 +376,19 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     return unchanged ? [] : [{ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: verified.verifiedMinutes, discarded }];
   }
 
+  /**
+   * Refuses a command its sender's role may not send (checked again here, whatever the interface did). Patched:
+   * runs recorded before roles were checked accepted such commands, and must replay as they ran.
+   */
+  function authorizeInHandler(request: CommandRequest, event: ApplicationEvent) {
+    if (patched('commands-by-role')) authorize(request, event);
+  }
+
+  function authorize(request: CommandRequest, event: ApplicationEvent) {
+    const problem = permissionProblem(request.meta?.role, request.meta?.actor, event as { type: CommandType; member?: string });
+    if (problem) throw ApplicationFailure.create({ type: FAILURE.forbidden, message: problem, nonRetryable: true });
+  }
+
   /** Parses a command from outside; system events and malformed payloads never reach the machine. */
   function parseCommand(request: CommandRequest): ApplicationEvent {
     const parsed = ApplicationCommandSchema.safeParse(request?.event);
@@ -394,13 +411,16 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     commandUpdate,
     (request) =>
       exclusive(async () => {
-        await apply(parseCommand(request), request.meta);
+        const event = parseCommand(request);
+        authorizeInHandler(request, event);
+        await apply(event, request.meta);
         return view();
       }),
     {
       // Rejected here, an impossible command never enters the history.
       validator: (request) => {
         const event = parseCommand(request);
+        authorize(request, event);
         const reason = refusalReason(snapshot, event);
         if (reason) throw refuse(event, reason);
       },
@@ -422,7 +442,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   setHandler(commandSignal, (request) =>
     exclusive(async () => {
       try {
-        await apply(parseCommand(request), request.meta);
+        const event = parseCommand(request);
+        authorizeInHandler(request, event);
+        await apply(event, request.meta);
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
         const type = typeof request?.event?.type === 'string' ? request.event.type : 'unknown';

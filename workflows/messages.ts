@@ -9,8 +9,9 @@ import type { Theme } from '../domain/themes';
  * Commands travel as Updates (validated, answered with the new view) or, fire-and-forget, as Signals.
  */
 
-export const ROLES = ['operator', 'consultant', 'commission', 'company', 'system'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Evaluation } from '../machines/commission';
+import type { Role } from '../machines/permissions';
+export { ROLES, type Role } from '../machines/permissions';
 
 export interface CommandMeta {
   actor: string;
@@ -66,6 +67,8 @@ export interface ApplicationView {
     budget: 'none' | 'reserved' | 'waiting';
     budgetPosition: number | null;
     fundedCents: number | null;
+    conflicts: Record<string, boolean>;
+    evaluations: Evaluation[];
     closingReason: string | null;
   };
   refusedSignals: RefusedSignal[];
@@ -82,4 +85,5 @@ export const budgetSignal = defineSignal('budgetChanged');
 export const FAILURE = {
   refused: 'EventRefused',
   invalid: 'InvalidCommand',
+  forbidden: 'CommandForbidden',
 } as const;

@@ -13,6 +13,9 @@ export interface Problem {
 
 const titles: Record<string, string> = {
   invalid_input: 'Invalid input',
+  unauthorized: 'Authentication required',
+  forbidden: 'Not allowed',
+  rate_limited: 'Too many requests',
   not_found: 'Not found',
   already_applied: 'Already applied',
   event_refused: 'Refused by the application lifecycle',

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../client/api/server';
 import type { ApplicationCommand } from '../../machines/events';
 import { dayFromToday, preProject, session } from '../support/fixtures';
+import { actorFor } from '../support/actors';
 import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
@@ -37,7 +38,7 @@ async function waitingForCommission(): Promise<string> {
     { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
     { type: 'FORWARD_TO_COMMISSION' },
   ];
-  for (const step of rest) await sys.service.send(id, step, operator);
+  for (const step of rest) await sys.service.send(id, step, actorFor(step));
   return id;
 }
 

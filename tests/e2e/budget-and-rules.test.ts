@@ -5,6 +5,7 @@ import { budgetOverview, ledgerBalance } from '../../db/repositories/budget';
 import type { ApplicationCommand } from '../../machines/events';
 import type { CommandMeta } from '../../workflows/messages';
 import { dayFromToday, preProject, rules2023, session } from '../support/fixtures';
+import { actorFor } from '../support/actors';
 import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
 
 const operator: CommandMeta = { actor: 'op', role: 'operator' };
@@ -33,7 +34,7 @@ async function admitted(): Promise<string> {
   const day = dayFromToday(1);
   const tag = randomUUID().slice(0, 8);
   const steps = async (events: ApplicationCommand[]) => {
-    for (const e of events) await sys.service.send(id, e, operator);
+    for (const e of events) await sys.service.send(id, e, actorFor(e));
   };
   await steps([
     { type: 'ASSIGN_BODY', implementingBody: 'redrim', consultant: { name: 'Rita', email: `rita.${tag}@redrim.example.org` } },

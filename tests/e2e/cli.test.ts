@@ -47,9 +47,12 @@ test('apply, show, send and list through the real binary', async () => {
   expect(shown.stdout).toMatch(/implementing body\s+vision2050 \(Paolo\)/);
   expect(shown.stdout).toMatch(/next\s+.*LOG_SESSION/);
 
-  const refused = await cli('send', id, 'APPROVE', '--data', file('approve.json', { motivation: 'early' }));
+  const refused = await cli('send', id, 'FORWARD_TO_COMMISSION');
   expect(refused.code).toBe(4);
-  expect(refused.stderr.trim()).toMatch(/^innosocial: APPROVE is not possible while the application is in accompaniment/);
+  expect(refused.stderr.trim()).toMatch(/^innosocial: FORWARD_TO_COMMISSION is not possible while the application is in accompaniment/);
+  // Decisions are the commission's: an operator's CLI is refused for its role, exit 5.
+  const forbidden = await cli('send', id, 'APPROVE', '--data', file('approve.json', { motivation: 'early' }));
+  expect(forbidden).toMatchObject({ code: 5, stderr: expect.stringMatching(/APPROVE is not a command the role operator can send/) });
   expect(refused.stderr.trim().split('\n')).toHaveLength(1);
 
   // Visibility is eventually consistent: give the search attribute a moment to be indexed.

@@ -4,6 +4,7 @@ import type { CommandMeta } from '../../workflows/messages';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { preProject, rules2023, session } from '../support/fixtures';
+import { actorFor } from '../support/actors';
 import { confirmationCode } from '../support/system';
 import { startTimeSkippingSystem, type TimeSkippingSystem } from '../support/time-skipping';
 
@@ -17,7 +18,7 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const send = (id: string, e: ApplicationCommand) => sys.service.send(id, e, operator);
+const send = (id: string, e: ApplicationCommand) => sys.service.send(id, e, actorFor(e));
 
 async function inAccompaniment(): Promise<string> {
   const { applicationId: id } = await sys.service.apply(sys.form(), operator);

@@ -75,6 +75,8 @@ const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { 
   COMPLETE_ACCOMPANIMENT: { type: 'COMPLETE_ACCOMPANIMENT' },
   SUBMIT_PRE_PROJECT: { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
   FORWARD_TO_COMMISSION: { type: 'FORWARD_TO_COMMISSION' },
+  DECLARE_CONFLICT: { type: 'DECLARE_CONFLICT', member: 'member-1', conflicted: false },
+  SUBMIT_EVALUATION: { type: 'SUBMIT_EVALUATION', member: 'member-1', scores: { social_impact: 30, innovation: 15, feasibility: 20, territory: 10 }, recommendation: 'approve', motivation: 'good' },
   APPROVE: { type: 'APPROVE', motivation: 'ok' },
   REJECT: { type: 'REJECT', motivation: 'no' },
   REQUEST_INTEGRATION: { type: 'REQUEST_INTEGRATION', motivation: 'more detail' },
@@ -370,7 +372,7 @@ describe('allowedCommands', () => {
     ['accompaniment with hours', [...toAccompaniment, hours(480)], ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW']],
     ['pre_project without a pre-project', toPreProject, ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'WITHDRAW']],
     ['pre_project with a pre-project', [...toPreProject, submit()], ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'WITHDRAW']],
-    ['commission', toCommission, ['APPROVE', 'REJECT', 'REQUEST_INTEGRATION', 'WITHDRAW']],
+    ['commission', toCommission, ['APPROVE', 'DECLARE_CONFLICT', 'REJECT', 'REQUEST_INTEGRATION', 'SUBMIT_EVALUATION', 'WITHDRAW']],
     ['admitted', toAdmitted, ['ATTACH_DOCUMENT', 'RECORD_FUNDING', 'WITHDRAW']],
   ])('%s', (_, events, expected) => {
     expect([...allowedCommands(walk(events))].sort()).toEqual([...expected].sort());
@@ -433,5 +435,64 @@ describe('mermaidDiagram', () => {
   test.each(FINAL_STATES)('%s is an end and has no way out', (state) => {
     expect(diagram).toContain(`${state} --> [*]`);
     expect(diagram).not.toMatch(new RegExp(`^\\s*${state} --> \\w`, 'm'));
+  });
+});
+
+describe('the commission decides by quorum', () => {
+  const declare = (member: string, conflicted = false): ApplicationEvent => ({ type: 'DECLARE_CONFLICT', member, conflicted });
+  const evaluate = (member: string, recommendation: 'approve' | 'reject' | 'request_integration', points = 20): ApplicationEvent => ({
+    type: 'SUBMIT_EVALUATION',
+    member,
+    scores: { social_impact: points * 2, innovation: points, feasibility: points, territory: Math.min(points, 15) },
+    recommendation,
+    motivation: `${member} says ${recommendation}`,
+  });
+  const panel = (votes: ('approve' | 'reject' | 'request_integration')[], points?: number) =>
+    walk([...toCommission, ...votes.flatMap((v, i) => [declare(`m${i}`), evaluate(`m${i}`, v, points)])]);
+
+  test('two evaluations wait for the third; the majority of three decides', () => {
+    const two = walk([...toCommission, declare('m0'), evaluate('m0', 'approve'), declare('m1'), evaluate('m1', 'reject')]);
+    expect(stateOf(two)).toBe('commission');
+    const decided = send(two, declare('m2'));
+    expect(stateOf(send(decided, evaluate('m2', 'approve')))).toBe('admitted');
+    expect(stateOf(send(decided, evaluate('m2', 'reject')))).toBe('rejected');
+  });
+
+  test('the approval carries the tally as motivation and reserves the admitted amount', () => {
+    const [admitted, actions] = transition(applicationMachine, walk([...toCommission, declare('m0'), evaluate('m0', 'approve'), declare('m1'), evaluate('m1', 'approve'), declare('m2')]), evaluate('m2', 'reject'));
+    expect(stateOf(admitted)).toBe('admitted');
+    expect(admitted.context.motivation).toMatch(/quorum: 3 evaluations \(approve 2, reject 1, integration 0\)/);
+    expect(admitted.context.admittedCents).toBe(grantCents);
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents } }));
+  });
+
+  test('a three-way tie asks for integration; an approval below the minimum score is a rejection', () => {
+    expect(stateOf(panel(['approve', 'reject', 'request_integration']))).toBe('pre_project');
+    // 20+10+10+10 = 50 of 100: below the 2023 rules' 60%.
+    const low = panel(['approve', 'approve', 'approve'], 10);
+    expect([stateOf(low), low.context.motivation]).toEqual(['rejected', expect.stringMatching(/below the minimum score of 60/)]);
+  });
+
+  test('a conflicted member cannot evaluate, an undeclared one must declare first, nobody evaluates twice', () => {
+    const s = walk([...toCommission, declare('m0', true)]);
+    expect(refusalReason(s, evaluate('m0', 'approve'))).toMatch(/m0 declared a conflict of interest/);
+    expect(refusalReason(s, evaluate('m9', 'approve'))).toMatch(/m9 must first declare/);
+    const once = walk([...toCommission, declare('m1'), evaluate('m1', 'approve')]);
+    expect(refusalReason(once, evaluate('m1', 'reject'))).toMatch(/already evaluated pre-project v1/);
+    expect(refusalReason(once, declare('m1', true))).toMatch(/already evaluated/);
+  });
+
+  test('scores must cover exactly the configured criteria within their maximum', () => {
+    const s = walk([...toCommission, declare('m0')]);
+    const bad: ApplicationEvent = { type: 'SUBMIT_EVALUATION', member: 'm0', scores: { social_impact: 41, style: 3 }, recommendation: 'approve', motivation: 'x' };
+    expect(refusalReason(s, bad)).toMatch(/missing scores for innovation, feasibility, territory; unknown criteria style; social_impact above 40/);
+  });
+
+  test('after an integration request the new version needs a fresh quorum', () => {
+    const back = panel(['approve', 'reject', 'request_integration']);
+    const resubmitted = send(send(back, submit({ title: 'v2' })), { type: 'FORWARD_TO_COMMISSION' });
+    expect(stateOf(resubmitted)).toBe('commission');
+    expect(refusalReason(resubmitted, evaluate('m0', 'approve'))).toBeNull();
+    expect(stateOf(send(resubmitted, evaluate('m0', 'approve')))).toBe('commission');
   });
 });
