@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { currentRules } from '../config/calls';
 import type { Config } from '../config/env';
 import { ApplicationFormSchema } from '../domain/application';
-import type { ApplicationState } from '../machines/application.machine';
+import { APPLICATION_STATES, type ApplicationState } from '../machines/application.machine';
+import { ThemeSchema } from '../domain/themes';
 import { ApplicationCommandSchema, type ApplicationCommand } from '../machines/events';
 import { applicationWorkflow } from '../workflows';
 import { commandSignal, commandUpdate, viewQuery, type ApplicationView, type CommandMeta } from '../workflows/messages';
@@ -20,6 +21,32 @@ export function issuesOf(error: z.ZodError, prefix = '') {
 function invalid(what: string, error: z.ZodError, prefix?: string): UserError {
   const issues = issuesOf(error, prefix);
   return new UserError('invalid_input', `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+const slug = /^[a-z0-9][a-z0-9._-]*$/;
+export const ListFilterSchema = z
+  .object({
+    state: z.enum(APPLICATION_STATES as unknown as [ApplicationState, ...ApplicationState[]]).optional(),
+    callId: z.string().regex(slug, 'a call id').optional(),
+    body: z.string().regex(slug, 'an implementing body id').optional(),
+    theme: ThemeSchema.optional(),
+    idPrefix: z.string().regex(slug, 'the start of an application id').optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  })
+  .strict();
+export type ListFilter = z.input<typeof ListFilterSchema>;
+
+export interface ApplicationSummary {
+  applicationId: string;
+  state: string;
+  callId: string;
+  implementingBody: string | null;
+  themes: string[];
+  requestedCents: number | null;
+  admittedCents: number | null;
+  deadlineAt: string | null;
+  status: string;
+  startTime: Date;
 }
 
 /** What the CLI and the HTTP API both do with applications: one implementation, two faces. */
@@ -110,10 +137,17 @@ export class ApplicationService {
     }
   }
 
-  async list(filter: { state?: ApplicationState; callId?: string; limit?: number }): Promise<{ applicationId: string; state: string; callId: string; status: string; startTime: Date }[]> {
+  /** Applications from Temporal visibility; every filter value is checked against its pattern before it is quoted. */
+  async list(filter: ListFilter): Promise<ApplicationSummary[]> {
     const clauses = [`WorkflowType = '${applicationWorkflow.name}'`];
-    if (filter.state) clauses.push(`${SA.state.name} = '${filter.state}'`);
-    if (filter.callId) clauses.push(`${SA.call.name} = '${filter.callId.replace(/'/g, '')}'`);
+    const parsed = ListFilterSchema.safeParse(filter);
+    if (!parsed.success) throw invalid('filter', parsed.error);
+    const f = parsed.data;
+    if (f.state) clauses.push(`${SA.state.name} = '${f.state}'`);
+    if (f.callId) clauses.push(`${SA.call.name} = '${f.callId}'`);
+    if (f.body) clauses.push(`${SA.body.name} = '${f.body}'`);
+    if (f.theme) clauses.push(`${SA.themes.name} = '${f.theme}'`);
+    if (f.idPrefix) clauses.push(`WorkflowId STARTS_WITH '${f.idPrefix}'`);
     const rows = [];
     try {
       for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
@@ -121,10 +155,15 @@ export class ApplicationService {
           applicationId: wf.workflowId,
           state: String(wf.typedSearchAttributes.get(SA.state) ?? ''),
           callId: String(wf.typedSearchAttributes.get(SA.call) ?? ''),
+          implementingBody: (wf.typedSearchAttributes.get(SA.body) as string | undefined) ?? null,
+          themes: (wf.typedSearchAttributes.get(SA.themes) as string[] | undefined) ?? [],
+          requestedCents: (wf.typedSearchAttributes.get(SA.requestedCents) as number | undefined) ?? null,
+          admittedCents: (wf.typedSearchAttributes.get(SA.admittedCents) as number | undefined) ?? null,
+          deadlineAt: (wf.typedSearchAttributes.get(SA.deadline) as Date | undefined)?.toISOString() ?? null,
           status: wf.status.name,
           startTime: wf.startTime,
         });
-        if (rows.length >= (filter.limit ?? 1000)) break;
+        if (rows.length >= (f.limit ?? 1000)) break;
       }
     } catch (err) {
       throw toUserError(err);

@@ -137,7 +137,19 @@ export interface BudgetLedgerTable {
   at: ColumnType<Date, string | undefined, never>;
 }
 
+export interface UsersTable {
+  id: Generated<string>;
+  name: string;
+  role: 'operator' | 'consultant' | 'commission' | 'auditor';
+  body_id: string | null;
+  chair: Generated<boolean>;
+  token_hash: string;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
 export interface Database {
+  users: UsersTable;
   implementing_bodies: ImplementingBodiesTable;
   consultants: ConsultantsTable;
   pre_projects: PreProjectsTable;
@@ -170,3 +182,4 @@ export type NewBudgetMovement = Insertable<BudgetLedgerTable>;
 export type ImplementingBody = Selectable<ImplementingBodiesTable>;
 export type Consultant = Selectable<ConsultantsTable>;
 export type PreProjectRow = Selectable<PreProjectsTable>;
+export type User = Selectable<UsersTable>;

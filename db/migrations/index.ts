@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as foundation from './2026-11-25T2200_foundation';
 import * as budget from './2026-11-25T2300_budget';
 import * as accompaniment from './2026-11-25T2330_accompaniment';
+import * as users from './2026-11-25T2340_users';
 import * as outboxDelivery from './2026-11-25T2310_outbox_delivery';
 
 /** Every migration, by timestamped name. Listed, not globbed, so bundles and compiled builds carry them. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T2200_foundation': foundation,
   '2026-11-25T2300_budget': budget,
   '2026-11-25T2330_accompaniment': accompaniment,
+  '2026-11-25T2340_users': users,
   '2026-11-25T2310_outbox_delivery': outboxDelivery,
 };
