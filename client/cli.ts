@@ -68,6 +68,7 @@ const exitCodes: Record<ErrorCode, number> = {
   unauthorized: 5,
   forbidden: 5,
   rate_limited: 1,
+  document_unavailable: 1,
   not_found: 3,
   already_applied: 4,
   event_refused: 4,

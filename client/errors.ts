@@ -2,7 +2,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { FAILURE } from '../workflows/messages';
 
-export type ErrorCode = 'invalid_input' | 'unauthorized' | 'forbidden' | 'not_found' | 'already_applied' | 'event_refused' | 'rate_limited' | 'temporal_unavailable' | 'internal';
+export type ErrorCode = 'invalid_input' | 'unauthorized' | 'forbidden' | 'not_found' | 'already_applied' | 'event_refused' | 'rate_limited' | 'document_unavailable' | 'temporal_unavailable' | 'internal';
 
 /** An error a person can act on: a stable code, a one-line message, and where the problem is. */
 export class UserError extends Error {
@@ -21,6 +21,7 @@ const httpStatus: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   rate_limited: 429,
+  document_unavailable: 410,
   already_applied: 409,
   event_refused: 409,
   temporal_unavailable: 503,

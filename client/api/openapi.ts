@@ -62,6 +62,7 @@ export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) 
       responses[413] = problemResponse('Body too large');
       responses[415] = problemResponse('Body is not JSON');
     }
+    if (route.produces) responses[410] = problemResponse('The stored copy is missing or damaged');
     if (route.url === '/healthz') responses[503] = { description: 'Something is unreachable', content: { 'application/json': { schema: json(HealthSchema) } } };
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {

@@ -16,6 +16,7 @@ const titles: Record<string, string> = {
   unauthorized: 'Authentication required',
   forbidden: 'Not allowed',
   rate_limited: 'Too many requests',
+  document_unavailable: 'Document unavailable',
   not_found: 'Not found',
   already_applied: 'Already applied',
   event_refused: 'Refused by the application lifecycle',

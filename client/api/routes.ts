@@ -81,7 +81,7 @@ export const ProblemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.enum(['invalid_input', 'unauthorized', 'forbidden', 'rate_limited', 'not_found', 'already_applied', 'event_refused', 'temporal_unavailable', 'payload_too_large', 'unsupported_media_type', 'internal']),
+    code: z.enum(['invalid_input', 'unauthorized', 'forbidden', 'rate_limited', 'document_unavailable', 'not_found', 'already_applied', 'event_refused', 'temporal_unavailable', 'payload_too_large', 'unsupported_media_type', 'internal']),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
   })

@@ -64,7 +64,14 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    // Long path segments reach our own validation (a 400 naming the field) instead of the router's bare 414.
+    maxParamLength: 1_000,
+    // Errors the framework raises before a route runs (a malformed URL) are problems like any other.
+    frameworkErrors: (err, _req, reply) => sendProblem(reply, problem('invalid_input', 400, err.message, [{ path: 'url', message: err.message }])),
+  });
   const service = new ApplicationService(deps.client, deps.config);
   const limiter = new RateLimiter(deps.rateLimitPerMinute ?? 600);
 
@@ -155,7 +162,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
         await visible(ctx, p.id);
         const doc = await deps.db.selectFrom('documents').selectAll().where('id', '=', p.documentId).where('application_id', '=', p.id).executeTakeFirst();
         if (!doc) throw new UserError('not_found', `no document ${p.documentId} in application ${p.id}`);
-        const bytes = await readStoredDocument(deps.config.DOCUMENTS_DIR, doc.sha256);
+        // A missing or damaged copy is never served, and its path on disk is nobody's business.
+        const bytes = await readStoredDocument(deps.config.DOCUMENTS_DIR, doc.sha256).catch((err: Error) => {
+          console.error(`api: document ${doc.id} (${doc.sha256}) unreadable: ${err.message}`);
+          throw new UserError('document_unavailable', `the stored copy of document ${doc.id} is missing or damaged; ask an operator to upload it again`);
+        });
         ctx.reply.type(doc.media_type).header('content-disposition', `attachment; filename="${doc.filename.replace(/[^\w.-]/g, '_')}"`);
         return bytes;
       },
