@@ -70,7 +70,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Long path segments reach our own validation (a 400 naming the field) instead of the router's bare 414.
     maxParamLength: 1_000,
     // Errors the framework raises before a route runs (a malformed URL) are problems like any other.
-    frameworkErrors: (err, _req, reply) => sendProblem(reply, problem('invalid_input', 400, err.message, [{ path: 'url', message: err.message }])),
+    frameworkErrors: (err, _req, reply) => {
+      void sendProblem(reply, problem('invalid_input', 400, err.message, [{ path: 'url', message: err.message }]));
+    },
   });
   const service = new ApplicationService(deps.client, deps.config);
   const limiter = new RateLimiter(deps.rateLimitPerMinute ?? 600);
