@@ -9,6 +9,8 @@ import { mermaidDiagram } from '../machines/diagram';
 import type { ApplicationView } from '../workflows/messages';
 import { listSinkMessages, readSinkMessage } from '../notifications/sink';
 import { ApplicationService } from './applications';
+import { adminCommand, exportCsv, importCsv, IMPORT_COLUMNS, progressBar, SHORTCUTS } from './cli-more';
+import type { BudgetOverview } from '../db/repositories/budget';
 import { UserError, type ErrorCode } from './errors';
 import { connectClient } from './temporal';
 
@@ -20,13 +22,21 @@ Usage: innosocial <command> [options]
 Commands:
   apply <file.json>                     register an application (the form as JSON)
   show <id>                             state, facts and the commands possible now
-  list [--state S] [--call C]           applications, from Temporal visibility
-  send <id> <EVENT> [--data file.json]  send a command (as an Update; --signal for fire-and-forget)
+  list [--state S] [--call C] [--body B] [--theme T] [--id-prefix P]
+                                        applications, from Temporal visibility
+  assign | log-session | confirm-session | complete | attach | submit-pre-project | forward | fund | withdraw
+                                        the operator's daily commands (each has --help)
+  send <id> <EVENT> [--data file.json]  any command as JSON (as an Update; --signal for fire-and-forget)
+  import <file.csv>                     register many applications, with a per-row report
+  export [filters]                      the register as CSV on stdout
+  budget [--call C]                     a call's budget: committed, available, reserve list
+  users add|list|revoke                 people and their bearer tokens
   diagram                               the state machine as Mermaid
   mail [--to ADDRESS] [--show FILE]     e-mails caught by the local mail sink of \`npm start\`
 
 Options: --json (machine-readable output), --help (per command)
-Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), INNOSOCIAL_ACTOR (default: your user name)
+Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), INNOSOCIAL_ACTOR (default: your user name),
+             INNOSOCIAL_TOKEN (for users and budget; default: the token \`npm start\` wrote in .data/operator.token)
 Exit codes: 0 ok, 1 system unavailable or internal error, 2 bad usage or input, 3 not found, 4 refused or conflict,
             5 not allowed for your role
 
@@ -41,10 +51,32 @@ Example: innosocial apply examples/application.json`,
 Prints the state, the deadline, the key facts and the commands the application accepts now.
 
 Example: innosocial show innosocialmetro-2023.0123456789abcdef0123`,
-  list: `Usage: innosocial list [--state S] [--call C] [--limit N] [--json]
+  list: `Usage: innosocial list [--state S] [--call C] [--body B] [--theme T] [--id-prefix P] [--limit N] [--json]
 States: ${APPLICATION_STATES.join(', ')}
 
-Example: innosocial list --state commission`,
+Example: innosocial list --state commission --theme environment`,
+  import: `Usage: innosocial import <file.csv> [--json]
+Registers one application per row. Columns: ${IMPORT_COLUMNS.join(',')}
+(amounts in euro, themes separated by ;). Shows progress on stderr and reports every row: registered with its id,
+or what was wrong and where. Exits 0 when every row was registered, 4 when some were not.
+
+Example: innosocial import examples/applications.csv`,
+  export: `Usage: innosocial export [--state S] [--call C] [--body B] [--theme T] > register.csv
+Writes the register (id, call, state, body, themes, amounts, deadline, submission time) as CSV; no personal data.
+
+Example: innosocial export --call innosocialmetro-2023 > registro.csv`,
+  budget: `Usage: innosocial budget [--call C] [--json]
+The call's budget: total, committed, available, the reservations and the FIFO reserve list.
+
+Example: innosocial budget --call innosocialmetro-2023`,
+  users: `Usage: innosocial users add --role operator|consultant|commission|auditor --name N [--body B] [--chair]
+       innosocial users list
+       innosocial users revoke <user-id>
+add prints the new user's bearer token once (only its hash is stored). A consultant needs --body, the implementing
+body they work for; --chair marks the commission's chair.
+
+Example: innosocial users add --role commission --name "Chiara Rossi" --chair`,
+  ...Object.fromEntries(Object.entries(SHORTCUTS).map(([name, s]) => [name, `Usage: innosocial ${s.usage} [--json]\n\nExample: ${s.example}`])),
   send: `Usage: innosocial send <id> <EVENT> [--data file.json] [--signal] [--update-id KEY] [--json]
 Sends a command to the application. The payload comes from --data (a JSON object without "type").
 As an Update (default) it answers with the new state or exits 4 with the reason of the refusal;
@@ -94,6 +126,15 @@ function readJsonFile(file: string, what: string): unknown {
   } catch (err) {
     throw new UserError('invalid_input', `${file} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function budgetText(b: BudgetOverview): string {
+  const e = (c: number) => `EUR ${(c / 100).toFixed(2)}`;
+  return [
+    `call ${b.callId}: total ${e(b.totalCents)}, committed ${e(b.committedCents)}, available ${e(b.availableCents)}`,
+    `reserved: ${b.reserved.length}, disbursed: ${b.consumed.length}, waiting: ${b.waiting.length}`,
+    ...b.waiting.map((w) => `  #${w.position}  ${w.applicationId}  ${e(w.amountCents)}`),
+  ].join('\n');
 }
 
 const euro = (cents: number | null) => (cents === null ? '-' : `EUR ${(cents / 100).toFixed(2)}`);
@@ -160,6 +201,23 @@ export async function run(argv: string[], out: (s: string) => void = console.log
       'update-id': { type: 'string' },
       to: { type: 'string' },
       show: { type: 'string' },
+      body: { type: 'string' },
+      theme: { type: 'string' },
+      'id-prefix': { type: 'string' },
+      'consultant-name': { type: 'string' },
+      'consultant-email': { type: 'string' },
+      date: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      topic: { type: 'string' },
+      attendee: { type: 'string', multiple: true },
+      code: { type: 'string' },
+      kind: { type: 'string' },
+      amount: { type: 'string' },
+      reason: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      chair: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -176,6 +234,17 @@ export async function run(argv: string[], out: (s: string) => void = console.log
     if (rest.length !== n) throw new UserError('invalid_input', `usage: ${usage}`);
   };
   const config = loadConfig();
+  if (command === 'users' || command === 'budget') {
+    const result = await adminCommand(config, command, rest, values);
+    const human =
+      command === 'budget'
+        ? budgetText(result as BudgetOverview)
+        : rest[0] === 'add'
+          ? `created ${(result as { user: { id: string } }).user.id}; its token (shown this once):\n${(result as { token: string }).token}`
+          : JSON.stringify(result, null, 2);
+    out(values.json ? JSON.stringify(result, null, 2) : human);
+    return 0;
+  }
   if (command === 'mail') {
     need(0, 'innosocial mail [--to ADDRESS] [--show FILE]');
     return mailCommand(config.MAIL_SINK_DIR, { to: values.to, show: values.show, json: values.json }, out);
@@ -198,15 +267,64 @@ export async function run(argv: string[], out: (s: string) => void = console.log
         print(view, printView(view));
         return 0;
       }
-      case 'list': {
-        need(0, 'innosocial list [--state S] [--call C]');
+      case 'list':
+      case 'export': {
+        need(0, `innosocial ${command} [--state S] [--call C] [--body B] [--theme T]`);
         const args = ListArgs.safeParse({ state: values.state, call: values.call, limit: values.limit });
         if (!args.success) {
           const i = args.error.issues[0]!;
           throw new UserError('invalid_input', `--${i.path.join('.')}: ${i.message}`);
         }
-        const rows = await service.list({ state: args.data.state, callId: args.data.call, limit: args.data.limit });
-        print(rows, rows.length ? rows.map((r) => `${r.applicationId}  ${r.state.padEnd(13)}  ${r.startTime.toISOString()}`).join('\n') : '(no applications)');
+        const rows = await service.list({
+          state: args.data.state,
+          callId: args.data.call,
+          body: values.body,
+          theme: values.theme as never,
+          idPrefix: values['id-prefix'],
+          limit: args.data.limit,
+        });
+        if (command === 'export') {
+          out(exportCsv(rows).trimEnd());
+          return 0;
+        }
+        print(
+          rows,
+          rows.length
+            ? rows.map((r) => `${r.applicationId}  ${r.state.padEnd(13)}  ${(r.implementingBody ?? '-').padEnd(16)}  ${r.startTime.toISOString()}`).join('\n')
+            : '(no applications)',
+        );
+        return 0;
+      }
+      case 'import': {
+        need(1, 'innosocial import <file.csv>');
+        let text: string;
+        try {
+          text = readFileSync(rest[0]!, 'utf8');
+        } catch (err) {
+          throw new UserError('invalid_input', `cannot read ${rest[0]}: ${(err as NodeJS.ErrnoException).code}`);
+        }
+        const reports = await importCsv(service, text, meta, progressBar());
+        const failed = reports.filter((r) => !r.ok);
+        print(
+          reports,
+          [...reports.map((r) => (r.ok ? `row ${r.row}: registered ${r.applicationId}` : `row ${r.row}: NOT registered: ${r.error}`)), `${reports.length - failed.length} registered, ${failed.length} not`].join('\n'),
+        );
+        return failed.length ? 4 : 0;
+      }
+      case 'assign':
+      case 'log-session':
+      case 'confirm-session':
+      case 'complete':
+      case 'attach':
+      case 'submit-pre-project':
+      case 'forward':
+      case 'fund':
+      case 'withdraw': {
+        const shortcut = SHORTCUTS[command]!;
+        if (rest.length < 1) throw new UserError('invalid_input', `usage: innosocial ${shortcut.usage}`);
+        const event = shortcut.build(values, rest.slice(1));
+        const view = await service.send(rest[0]!, event, meta, values['update-id'] ? { updateId: values['update-id'] } : {});
+        print(view, `${event.type} accepted: ${rest[0]} is now ${view!.state}`);
         return 0;
       }
       case 'send': {

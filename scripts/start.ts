@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tokenFile } from '../client/api-client';
+import type { Db } from '../db/connect';
+import { countUsers, createUser } from '../db/repositories/users';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildApi } from '../client/api/server';
 import { connectClient } from '../client/temporal';
-import { loadConfig } from '../config/env';
+import { loadConfig, type Config } from '../config/env';
 import { describeTarget } from '../db/connect';
 import { startMailSink } from '../notifications/sink';
 import { createWorker, openDatabase, startMailDelivery } from '../worker';
@@ -31,6 +34,7 @@ async function main() {
   if (host !== '127.0.0.1' && host !== 'localhost') console.warn(`[innosocial] note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
 
   const db = await openDatabase(config);
+  const tokenNote = await ensureOperatorToken(config, db);
   const connection = await NativeConnection.connect({ address: server.address });
   const worker = await createWorker({ config, db, connection });
   const { client, close: closeClient } = await connectClient(config);
@@ -49,6 +53,7 @@ InnoSocialMetro is running
   Database      ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}
   Mail          ${sink ? `local sink ${sink.url}, messages in ${sink.dir} (npx innosocial mail)` : config.SMTP_URL}
   CLI           npx innosocial --help
+  Operator      ${tokenNote}
 
 Ctrl-C stops everything.`);
 
@@ -76,6 +81,18 @@ Ctrl-C stops everything.`);
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await running;
+}
+
+/**
+ * The first start creates an operator and keeps its token in .data/operator.token (readable by this user only):
+ * the CLI uses it for users and budget, and it is how the first people get their own tokens.
+ */
+async function ensureOperatorToken(config: Config, db: Db): Promise<string> {
+  const file = tokenFile(config);
+  if ((await countUsers(db)) > 0) return existsSync(file) ? `token in ${file}` : 'users exist; ask an operator for a token (innosocial users add)';
+  const { token } = await createUser(db, { name: 'first operator (created by npm start)', role: 'operator' });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return `token created in ${file}`;
 }
 
 main().catch((err) => {
