@@ -68,7 +68,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     logger: false,
     bodyLimit: BODY_LIMIT,
     // Long path segments reach our own validation (a 400 naming the field) instead of the router's bare 414.
-    maxParamLength: 1_000,
+    routerOptions: { maxParamLength: 1_000 },
     // Errors the framework raises before a route runs (a malformed URL) are problems like any other.
     frameworkErrors: (err, _req, reply) => {
       void sendProblem(reply, problem('invalid_input', 400, err.message, [{ path: 'url', message: err.message }]));
