@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApplicationForm } from '../domain/application';
 import { ineligibilityReasons, type Comune, type IneligibilityReason } from '../domain/eligibility';
 import type { CallRules } from '../domain/rules';
-import { advanceApplication, appendAudit, insertApplication } from '../db/repositories/applications';
+import { advanceApplication, appendAudit, insertApplication, type Executor } from '../db/repositories/applications';
 import { enqueueNotification } from '../db/repositories/notifications';
 import type { Db } from '../db/connect';
 
@@ -71,6 +71,22 @@ export function recipientsFor(
   return list;
 }
 
+/** The addresses an application's messages go to: its legal representative (in their language) and its consultant. */
+async function whoToTell(trx: Executor, applicationId: string) {
+  const app = await trx
+    .selectFrom('applications')
+    .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
+    .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
+    .where('applications.id', '=', applicationId)
+    .executeTakeFirstOrThrow();
+  const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+  return {
+    callId: app.call_id,
+    company: { address: app.representative_email, locale: form.company.legalRepresentative.locale ?? ('it' as const) },
+    consultant: app.consultant_email,
+  };
+}
+
 export function applicationActivities(deps: { db: Db; territory: (comuniFile: string) => readonly Comune[]; recipients?: { operators: readonly string[]; commission: readonly string[] } }) {
   const { db, territory } = deps;
   return {
@@ -120,17 +136,11 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
      */
     async queueReminder(input: { applicationId: string; deadline: { kind: string; dueAt: string }; daysBefore: number; state: string }): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        const app = await trx
-          .selectFrom('applications')
-          .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
-          .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
-          .where('applications.id', '=', input.applicationId)
-          .executeTakeFirstOrThrow();
-        const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+        const app = await whoToTell(trx, input.applicationId);
         const operators = (deps.recipients?.operators ?? []).map((address) => ({ audience: 'operator' as const, address, locale: 'it' as const }));
         const commission = (deps.recipients?.commission ?? []).map((address) => ({ audience: 'commission' as const, address, locale: 'it' as const }));
-        const company = { audience: 'company' as const, address: app.representative_email, locale: form.company.legalRepresentative.locale ?? 'it' };
-        const consultant = app.consultant_email ? [{ audience: 'consultant' as const, address: app.consultant_email, locale: 'it' as const }] : [];
+        const company = { audience: 'company' as const, ...app.company };
+        const consultant = app.consultant ? [{ audience: 'consultant' as const, address: app.consultant, locale: 'it' as const }] : [];
         const byKind: Record<string, Recipient[]> = {
           accompaniment: [company, ...consultant],
           integration_answer: [company, ...consultant],
@@ -146,7 +156,7 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
             recipient: r.address,
             template,
             locale: r.locale,
-            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.call_id, deadline: input.deadline, daysBefore: input.daysBefore, state: input.state, audience: r.audience }),
+            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.callId, deadline: input.deadline, daysBefore: input.daysBefore, state: input.state, audience: r.audience }),
           });
         }
         return recipients.length;
@@ -178,16 +188,11 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
           facts: { ...record.facts, deadline: record.deadline },
         });
         if (record.fromState === record.toState) return;
-        const app = await trx
-          .selectFrom('applications')
-          .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
-          .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
-          .where('applications.id', '=', record.applicationId)
-          .executeTakeFirstOrThrow();
+        const app = await whoToTell(trx, record.applicationId);
         const facts = record.facts as TransitionFacts;
         const base = {
           applicationId: record.applicationId,
-          callId: app.call_id,
+          callId: app.callId,
           from: record.fromState,
           to: record.toState,
           event: record.eventType,
@@ -196,10 +201,9 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
           reasons: record.toState === 'rejected' && record.fromState === 'submitted' ? facts.ineligibilityReasons ?? [] : null,
           amountCents: record.toState === 'admitted' ? facts.admittedCents ?? null : record.toState === 'funded' ? facts.fundedCents ?? null : null,
         };
-        const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
         const recipients = recipientsFor(record.toState, {
-          company: { address: app.representative_email, locale: form.company.legalRepresentative.locale ?? 'it' },
-          consultant: app.consultant_email,
+          company: app.company,
+          consultant: app.consultant,
           operators: deps.recipients?.operators ?? [],
           commission: deps.recipients?.commission ?? [],
         });
