@@ -84,7 +84,8 @@ export interface ApplicationOutcome {
 }
 
 const ACTIVITY_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  // Each activity is one short transaction (or one file write): a worker that died mid-way is noticed in 30 s.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
 };
 
