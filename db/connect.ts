@@ -33,9 +33,12 @@ export async function connectDb(target: DbTarget): Promise<Db> {
           oid === DATE_OID || oid === TIME_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
-    // An idle connection dropped by a restarting server emits 'error' on the pool; unheard, it would kill the
-    // process. The next query simply opens a fresh connection, and activities retry.
-    pool.on('error', (err) => console.warn(`database: idle connection lost (${err.message}); reconnecting on next use`));
+    // A connection dropped by a restarting server emits 'error' (on the pool when idle, on the client while in use);
+    // unheard, either would kill the process. The query in flight fails and its activity retries; the next one
+    // opens a fresh connection.
+    const lost = (err: Error) => console.warn(`database: connection lost (${err.message}); reconnecting on next use`);
+    pool.on('error', lost);
+    pool.on('connect', (client) => client.on('error', lost));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const pglite = await PGlite.create(target.pgliteDir, {

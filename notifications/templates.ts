@@ -290,12 +290,15 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
 
 export const TEMPLATE_NAMES: readonly string[] = Object.keys(TEMPLATES);
 
+/** A text field a particular template needs beyond the common facts. */
+function requiredText(f: MailFacts, template: string, field: string): string {
+  const v = f.raw[field];
+  if (typeof v !== 'string' || v.trim() === '') throw new TemplateError(template, `required payload field "${field}" is missing`);
+  return v;
+}
+
 function confirmedFacts(f: MailFacts) {
-  const need = (field: string) => {
-    const v = f.raw[field];
-    if (typeof v !== 'string' || v.trim() === '') throw new TemplateError('session.confirmed', `required payload field "${field}" is missing`);
-    return v;
-  };
+  const need = (field: string) => requiredText(f, 'session.confirmed', field);
   return { date: need('date'), start: need('start'), end: need('end'), topic: need('topic') };
 }
 
@@ -307,11 +310,7 @@ function deadlineOf(f: MailFacts, template: string) {
 }
 
 function sessionFacts(f: MailFacts) {
-  const need = (field: string) => {
-    const v = f.raw[field];
-    if (typeof v !== 'string' || v.trim() === '') throw new TemplateError('session.confirmation', `required payload field "${field}" is missing`);
-    return v;
-  };
+  const need = (field: string) => requiredText(f, 'session.confirmation', field);
   const expiresAt = new Date(need('expiresAt'));
   if (Number.isNaN(expiresAt.getTime())) throw new TemplateError('session.confirmation', 'payload field "expiresAt" must be an ISO 8601 date');
   return {
