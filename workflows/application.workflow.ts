@@ -415,7 +415,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         const event = parseCommand(request);
         authorizeInHandler(request, event);
         await apply(event, request.meta);
-        return view();
+        // The answer goes into the history: without the timeline, so long applications do not grow it quadratically.
+        return { ...view(), timeline: [] };
       }),
     {
       // Rejected here, an impossible command never enters the history.

@@ -72,6 +72,7 @@ export interface ApplicationView {
     closingReason: string | null;
   };
   refusedSignals: RefusedSignal[];
+  /** Filled by the `view` query; empty in the answer to a command, which is stored in the history. */
   timeline: TimelineEntry[];
 }
 
