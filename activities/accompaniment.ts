@@ -13,8 +13,6 @@ const MAX_COUNTED_MINUTES_PER_DAY = 8 * 60;
 const CODE_VALID_DAYS = 14;
 const MAX_CODE_ATTEMPTS = 5;
 
-const INVALID_ASSIGNMENT = INPUT_ERROR.assignment;
-const INVALID_CONFIRMATION = INPUT_ERROR.confirmation;
 
 /** Calendar date and HH:MM in Italian time: sessions are logged in local time. */
 function romeNow(now: Date) {
@@ -38,13 +36,13 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
       return db.transaction().execute(async (trx) => {
         const body = await trx.selectFrom('implementing_bodies').selectAll().where('id', '=', input.implementingBody).executeTakeFirst();
         if (!body || !body.active) {
-          throw ApplicationFailure.nonRetryable(`implementingBody: "${input.implementingBody}" is not a registered, active implementing body`, INVALID_ASSIGNMENT);
+          throw ApplicationFailure.nonRetryable(`implementingBody: "${input.implementingBody}" is not a registered, active implementing body`, INPUT_ERROR.assignment);
         }
         const email = input.consultant.email.toLowerCase();
         await trx.insertInto('consultants').values({ body_id: body.id, name: input.consultant.name, email }).onConflict((oc) => oc.column('email').doNothing()).execute();
         const consultant = await trx.selectFrom('consultants').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
         if (consultant.body_id !== body.id) {
-          throw ApplicationFailure.nonRetryable(`consultant.email: ${email} consults for ${consultant.body_id}, not ${body.id}`, INVALID_ASSIGNMENT);
+          throw ApplicationFailure.nonRetryable(`consultant.email: ${email} consults for ${consultant.body_id}, not ${body.id}`, INPUT_ERROR.assignment);
         }
         await trx
           .updateTable('applications')
@@ -97,17 +95,17 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
     async confirmSession(input: { applicationId: string } & SessionConfirmation): Promise<{ sessionId: string }> {
       const session = await findSession(db, input.applicationId, input.date, input.start);
       const where = `session ${input.date} ${input.start}`;
-      if (!session) throw ApplicationFailure.nonRetryable(`${where}: no such session for this application`, INVALID_CONFIRMATION);
+      if (!session) throw ApplicationFailure.nonRetryable(`${where}: no such session for this application`, INPUT_ERROR.confirmation);
       if (session.confirmed_at) return { sessionId: session.id };
       if (session.confirmation_attempts >= MAX_CODE_ATTEMPTS) {
-        throw ApplicationFailure.nonRetryable(`${where}: too many wrong codes; ask the consultant to log the session again`, INVALID_CONFIRMATION);
+        throw ApplicationFailure.nonRetryable(`${where}: too many wrong codes; ask the consultant to log the session again`, INPUT_ERROR.confirmation);
       }
       if (!session.confirmation_expires_at || session.confirmation_expires_at.getTime() < now().getTime()) {
-        throw ApplicationFailure.nonRetryable(`${where}: the confirmation code has expired`, INVALID_CONFIRMATION);
+        throw ApplicationFailure.nonRetryable(`${where}: the confirmation code has expired`, INPUT_ERROR.confirmation);
       }
       if (session.confirmation_code_hash !== codeHash(session.id, input.code)) {
         await db.updateTable('accompaniment_sessions').set({ confirmation_attempts: sql<number>`confirmation_attempts + 1` }).where('id', '=', session.id).execute();
-        throw ApplicationFailure.nonRetryable(`code: does not match the code sent for ${where}`, INVALID_CONFIRMATION);
+        throw ApplicationFailure.nonRetryable(`code: does not match the code sent for ${where}`, INPUT_ERROR.confirmation);
       }
       // Consumed by the same statement that confirms: the code cannot be used twice.
       await db

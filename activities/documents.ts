@@ -8,7 +8,6 @@ import type { DocumentUpload, StoredDocument } from '../machines/events';
 import type { Db } from '../db/connect';
 import { insertDocument } from '../db/repositories/documents';
 
-const INVALID_DOCUMENT = INPUT_ERROR.document;
 
 /** Where the bytes of a digest live: two-level fan-out, named by content only. */
 export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);
@@ -56,13 +55,13 @@ export function documentActivities(deps: { db: Db; documentsDir: string; maxByte
     async storeDocument(input: { applicationId: string; upload: DocumentUpload }): Promise<StoredDocument> {
       const { upload } = input;
       const bytes = Buffer.from(upload.contentBase64, 'base64');
-      if (bytes.length === 0) throw ApplicationFailure.nonRetryable(`document ${upload.filename} is empty`, INVALID_DOCUMENT);
+      if (bytes.length === 0) throw ApplicationFailure.nonRetryable(`document ${upload.filename} is empty`, INPUT_ERROR.document);
       if (bytes.length > deps.maxBytes) {
-        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is ${bytes.length} bytes, the limit is ${deps.maxBytes}`, INVALID_DOCUMENT);
+        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is ${bytes.length} bytes, the limit is ${deps.maxBytes}`, INPUT_ERROR.document);
       }
       const mediaType = sniffMediaType(bytes);
       if (!mediaType) {
-        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is not a PDF, ODT, DOCX or signed P7M file`, INVALID_DOCUMENT);
+        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is not a PDF, ODT, DOCX or signed P7M file`, INPUT_ERROR.document);
       }
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       await writeOnce(deps.documentsDir, sha256, bytes);

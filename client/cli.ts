@@ -48,7 +48,7 @@ A company applies once per call; a second attempt exits 4 naming the existing ap
 
 Example: innosocial apply examples/application.json`,
   show: `Usage: innosocial show <id> [--json]
-Prints the state, the deadline, the key facts and the commands the application accepts now.
+Prints the state, the deadline, the key facts, the commands the application accepts now, and its timeline.
 
 Example: innosocial show innosocialmetro-2023.0123456789abcdef0123`,
   list: `Usage: innosocial list [--state S] [--call C] [--body B] [--theme T] [--id-prefix P] [--limit N] [--json]
