@@ -4,7 +4,19 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.tools/**', 'coverage/**', 'eslint.config.mjs', 'jest.config.js', 'bin/**', 'scripts/bootstrap.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.data/**',
+      '.tools/**',
+      'coverage/**',
+      'eslint.config.mjs',
+      'jest.config.js',
+      'bin/**',
+      'scripts/bootstrap.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -23,8 +35,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not deterministic; not in workflow code.' })),
-          patterns: [{ group: ['**/activities', '**/activities/*'], message: 'Import activities with `import type` and call them through proxyActivities.', allowTypeImports: true }],
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Node built-ins are not deterministic; not in workflow code.',
+          })),
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*'],
+              message: 'Import activities with `import type` and call them through proxyActivities.',
+              allowTypeImports: true,
+            },
+          ],
         },
       ],
     },

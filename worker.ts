@@ -34,7 +34,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     activities,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
   });
 }
 
@@ -47,7 +49,9 @@ export function startMailDelivery(config: Config, db: Db): Dispatcher | null {
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
   return startDispatcher(db, mailer, {
     intervalMs: 2_000,
-    onReport: (r) => r.failed.length > 0 && console.warn(`mail: ${r.sent} sent, ${r.failed.length} failed: ${r.failed.map((f) => f.error).join('; ')}`),
+    onReport: (r) =>
+      r.failed.length > 0 &&
+      console.warn(`mail: ${r.sent} sent, ${r.failed.length} failed: ${r.failed.map((f) => f.error).join('; ')}`),
     onError: (err) => console.warn(`mail: delivery paused: ${err instanceof Error ? err.message : String(err)}`),
   });
 }
@@ -64,7 +68,9 @@ async function main() {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createWorker({ config, db, connection });
   const mail = startMailDelivery(config, db);
-  console.log(`worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}`);
+  console.log(
+    `worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}`,
+  );
   try {
     await worker.run();
   } finally {

@@ -13,11 +13,18 @@ const MAX_COUNTED_MINUTES_PER_DAY = 8 * 60;
 const CODE_VALID_DAYS = 14;
 const MAX_CODE_ATTEMPTS = 5;
 
-
 /** Calendar date and HH:MM in Italian time: sessions are logged in local time. */
 function romeNow(now: Date) {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: ROME, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: ROME,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(now)
       .map((p) => [p.type, p.value]),
   );
@@ -32,17 +39,39 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   return {
     /** Binds the application to a registered body and its consultant; the consultant joins the registry on first use. */
-    async assignConsultant(input: { applicationId: string; implementingBody: string; consultant: { name: string; email: string } }) {
+    async assignConsultant(input: {
+      applicationId: string;
+      implementingBody: string;
+      consultant: { name: string; email: string };
+    }) {
       return db.transaction().execute(async (trx) => {
-        const body = await trx.selectFrom('implementing_bodies').selectAll().where('id', '=', input.implementingBody).executeTakeFirst();
+        const body = await trx
+          .selectFrom('implementing_bodies')
+          .selectAll()
+          .where('id', '=', input.implementingBody)
+          .executeTakeFirst();
         if (!body || !body.active) {
-          throw ApplicationFailure.nonRetryable(`implementingBody: "${input.implementingBody}" is not a registered, active implementing body`, INPUT_ERROR.assignment);
+          throw ApplicationFailure.nonRetryable(
+            `implementingBody: "${input.implementingBody}" is not a registered, active implementing body`,
+            INPUT_ERROR.assignment,
+          );
         }
         const email = input.consultant.email.toLowerCase();
-        await trx.insertInto('consultants').values({ body_id: body.id, name: input.consultant.name, email }).onConflict((oc) => oc.column('email').doNothing()).execute();
-        const consultant = await trx.selectFrom('consultants').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+        await trx
+          .insertInto('consultants')
+          .values({ body_id: body.id, name: input.consultant.name, email })
+          .onConflict((oc) => oc.column('email').doNothing())
+          .execute();
+        const consultant = await trx
+          .selectFrom('consultants')
+          .selectAll()
+          .where('email', '=', email)
+          .executeTakeFirstOrThrow();
         if (consultant.body_id !== body.id) {
-          throw ApplicationFailure.nonRetryable(`consultant.email: ${email} consults for ${consultant.body_id}, not ${body.id}`, INPUT_ERROR.assignment);
+          throw ApplicationFailure.nonRetryable(
+            `consultant.email: ${email} consults for ${consultant.body_id}, not ${body.id}`,
+            INPUT_ERROR.assignment,
+          );
         }
         await trx
           .updateTable('applications')
@@ -57,7 +86,11 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
      * Stores a session and, the first time only, e-mails the company a single-use code to confirm it:
      * the session, the code's hash and the outbox message are written in one transaction.
      */
-    async recordSession(input: { applicationId: string; session: SessionInput; consultant: string }): Promise<{ sessionId: string }> {
+    async recordSession(input: {
+      applicationId: string;
+      session: SessionInput;
+      consultant: string;
+    }): Promise<{ sessionId: string }> {
       const s = input.session;
       return db.transaction().execute(async (trx) => {
         const { id, created } = await insertSession(trx, {
@@ -77,14 +110,28 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
             .set({ confirmation_code_hash: codeHash(id, code), confirmation_expires_at: expiresAt })
             .where('id', '=', id)
             .execute();
-          const app = await trx.selectFrom('applications').select(['representative_email', 'call_id']).where('id', '=', input.applicationId).executeTakeFirstOrThrow();
+          const app = await trx
+            .selectFrom('applications')
+            .select(['representative_email', 'call_id'])
+            .where('id', '=', input.applicationId)
+            .executeTakeFirstOrThrow();
           await enqueueNotification(trx, {
             idempotency_key: `${id}:confirmation`,
             application_id: input.applicationId,
             recipient: app.representative_email,
             template: 'session.confirmation',
             locale: 'it',
-            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.call_id, date: s.date, start: s.start, end: s.end, topic: s.topic, consultant: input.consultant, code, expiresAt: expiresAt.toISOString() }),
+            payload: JSON.stringify({
+              applicationId: input.applicationId,
+              callId: app.call_id,
+              date: s.date,
+              start: s.start,
+              end: s.end,
+              topic: s.topic,
+              consultant: input.consultant,
+              code,
+              expiresAt: expiresAt.toISOString(),
+            }),
           });
         }
         return { sessionId: id };
@@ -95,17 +142,31 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
     async confirmSession(input: { applicationId: string } & SessionConfirmation): Promise<{ sessionId: string }> {
       const session = await findSession(db, input.applicationId, input.date, input.start);
       const where = `session ${input.date} ${input.start}`;
-      if (!session) throw ApplicationFailure.nonRetryable(`${where}: no such session for this application`, INPUT_ERROR.confirmation);
+      if (!session)
+        throw ApplicationFailure.nonRetryable(
+          `${where}: no such session for this application`,
+          INPUT_ERROR.confirmation,
+        );
       if (session.confirmed_at) return { sessionId: session.id };
       if (session.confirmation_attempts >= MAX_CODE_ATTEMPTS) {
-        throw ApplicationFailure.nonRetryable(`${where}: too many wrong codes; ask the consultant to log the session again`, INPUT_ERROR.confirmation);
+        throw ApplicationFailure.nonRetryable(
+          `${where}: too many wrong codes; ask the consultant to log the session again`,
+          INPUT_ERROR.confirmation,
+        );
       }
       if (!session.confirmation_expires_at || session.confirmation_expires_at.getTime() < now().getTime()) {
         throw ApplicationFailure.nonRetryable(`${where}: the confirmation code has expired`, INPUT_ERROR.confirmation);
       }
       if (session.confirmation_code_hash !== codeHash(session.id, input.code)) {
-        await db.updateTable('accompaniment_sessions').set({ confirmation_attempts: sql<number>`confirmation_attempts + 1` }).where('id', '=', session.id).execute();
-        throw ApplicationFailure.nonRetryable(`code: does not match the code sent for ${where}`, INPUT_ERROR.confirmation);
+        await db
+          .updateTable('accompaniment_sessions')
+          .set({ confirmation_attempts: sql<number>`confirmation_attempts + 1` })
+          .where('id', '=', session.id)
+          .execute();
+        throw ApplicationFailure.nonRetryable(
+          `code: does not match the code sent for ${where}`,
+          INPUT_ERROR.confirmation,
+        );
       }
       // Consumed by the same statement that confirms: the code cannot be used twice.
       await db
@@ -124,7 +185,14 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
           .selectFrom('accompaniment_sessions')
           .innerJoin('applications', 'applications.id', 'accompaniment_sessions.application_id')
           .innerJoin('consultants', 'consultants.id', 'applications.consultant_id')
-          .select(['accompaniment_sessions.session_date', 'accompaniment_sessions.starts_at', 'accompaniment_sessions.ends_at', 'accompaniment_sessions.topic', 'applications.call_id', 'consultants.email'])
+          .select([
+            'accompaniment_sessions.session_date',
+            'accompaniment_sessions.starts_at',
+            'accompaniment_sessions.ends_at',
+            'accompaniment_sessions.topic',
+            'applications.call_id',
+            'consultants.email',
+          ])
           .where('accompaniment_sessions.id', '=', input.sessionId)
           .executeTakeFirst();
         if (!row) return;
@@ -158,7 +226,12 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
       );
       const clock = romeNow(now());
       const assignedOn = input.assignedAt ? romeNow(new Date(input.assignedAt)).today : null;
-      return verifyHours(own, elsewhere, { ...clock, assignedOn }, { maxCountedMinutesPerDay: MAX_COUNTED_MINUTES_PER_DAY });
+      return verifyHours(
+        own,
+        elsewhere,
+        { ...clock, assignedOn },
+        { maxCountedMinutesPerDay: MAX_COUNTED_MINUTES_PER_DAY },
+      );
     },
   };
 }

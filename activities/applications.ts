@@ -34,7 +34,10 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -61,13 +64,29 @@ export interface Recipient {
  */
 export function recipientsFor(
   state: string,
-  who: { company: { address: string; locale: 'it' | 'en' }; consultant: string | null; operators: readonly string[]; commission: readonly string[] },
+  who: {
+    company: { address: string; locale: 'it' | 'en' };
+    consultant: string | null;
+    operators: readonly string[];
+    commission: readonly string[];
+  },
 ): Recipient[] {
   const list: Recipient[] = [{ audience: 'company', ...who.company }];
-  const consultantStates = ['accompaniment', 'pre_project', 'commission', 'admitted', 'rejected', 'withdrawn', 'lapsed'];
-  if (who.consultant && consultantStates.includes(state)) list.push({ audience: 'consultant', address: who.consultant, locale: 'it' });
-  if (['admitted', 'withdrawn', 'lapsed'].includes(state)) for (const a of who.operators) list.push({ audience: 'operator', address: a, locale: 'it' });
-  if (state === 'commission') for (const a of who.commission) list.push({ audience: 'commission', address: a, locale: 'it' });
+  const consultantStates = [
+    'accompaniment',
+    'pre_project',
+    'commission',
+    'admitted',
+    'rejected',
+    'withdrawn',
+    'lapsed',
+  ];
+  if (who.consultant && consultantStates.includes(state))
+    list.push({ audience: 'consultant', address: who.consultant, locale: 'it' });
+  if (['admitted', 'withdrawn', 'lapsed'].includes(state))
+    for (const a of who.operators) list.push({ audience: 'operator', address: a, locale: 'it' });
+  if (state === 'commission')
+    for (const a of who.commission) list.push({ audience: 'commission', address: a, locale: 'it' });
   return list;
 }
 
@@ -76,7 +95,12 @@ async function whoToTell(trx: Executor, applicationId: string) {
   const app = await trx
     .selectFrom('applications')
     .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
-    .select(['applications.representative_email', 'applications.call_id', 'applications.form', 'consultants.email as consultant_email'])
+    .select([
+      'applications.representative_email',
+      'applications.call_id',
+      'applications.form',
+      'consultants.email as consultant_email',
+    ])
     .where('applications.id', '=', applicationId)
     .executeTakeFirstOrThrow();
   const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
@@ -87,7 +111,11 @@ async function whoToTell(trx: Executor, applicationId: string) {
   };
 }
 
-export function applicationActivities(deps: { db: Db; territory: (comuniFile: string) => readonly Comune[]; recipients?: { operators: readonly string[]; commission: readonly string[] } }) {
+export function applicationActivities(deps: {
+  db: Db;
+  territory: (comuniFile: string) => readonly Comune[];
+  recipients?: { operators: readonly string[]; commission: readonly string[] };
+}) {
   const { db, territory } = deps;
   return {
     /** Persists the application with its submission audit row, and says whether the company is eligible. */
@@ -124,7 +152,11 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
           recipient: form.company.legalRepresentative.email,
           template: 'application.submitted',
           locale: form.company.legalRepresentative.locale ?? 'it',
-          payload: JSON.stringify({ applicationId: input.applicationId, callId: input.rules.callId, audience: 'company' }),
+          payload: JSON.stringify({
+            applicationId: input.applicationId,
+            callId: input.rules.callId,
+            audience: 'company',
+          }),
         });
       });
       return { reasons: ineligibilityReasons(form, input.rules, territory(input.rules.territory.comuniFile)) };
@@ -134,13 +166,28 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
      * Reminds whoever must act that a deadline approaches (or, with daysBefore 0, tells the operators it was missed
      * and escalated). One outbox row per recipient, keyed by the deadline and the distance: a retry adds nothing.
      */
-    async queueReminder(input: { applicationId: string; deadline: { kind: string; dueAt: string }; daysBefore: number; state: string }): Promise<number> {
+    async queueReminder(input: {
+      applicationId: string;
+      deadline: { kind: string; dueAt: string };
+      daysBefore: number;
+      state: string;
+    }): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const app = await whoToTell(trx, input.applicationId);
-        const operators = (deps.recipients?.operators ?? []).map((address) => ({ audience: 'operator' as const, address, locale: 'it' as const }));
-        const commission = (deps.recipients?.commission ?? []).map((address) => ({ audience: 'commission' as const, address, locale: 'it' as const }));
+        const operators = (deps.recipients?.operators ?? []).map((address) => ({
+          audience: 'operator' as const,
+          address,
+          locale: 'it' as const,
+        }));
+        const commission = (deps.recipients?.commission ?? []).map((address) => ({
+          audience: 'commission' as const,
+          address,
+          locale: 'it' as const,
+        }));
         const company = { audience: 'company' as const, ...app.company };
-        const consultant = app.consultant ? [{ audience: 'consultant' as const, address: app.consultant, locale: 'it' as const }] : [];
+        const consultant = app.consultant
+          ? [{ audience: 'consultant' as const, address: app.consultant, locale: 'it' as const }]
+          : [];
         const byKind: Record<string, Recipient[]> = {
           accompaniment: [company, ...consultant],
           integration_answer: [company, ...consultant],
@@ -156,7 +203,14 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
             recipient: r.address,
             template,
             locale: r.locale,
-            payload: JSON.stringify({ applicationId: input.applicationId, callId: app.callId, deadline: input.deadline, daysBefore: input.daysBefore, state: input.state, audience: r.audience }),
+            payload: JSON.stringify({
+              applicationId: input.applicationId,
+              callId: app.callId,
+              deadline: input.deadline,
+              daysBefore: input.daysBefore,
+              state: input.state,
+              audience: r.audience,
+            }),
           });
         }
         return recipients.length;
@@ -198,8 +252,16 @@ export function applicationActivities(deps: { db: Db; territory: (comuniFile: st
           event: record.eventType,
           deadline: record.deadline,
           motivation: facts.motivation ?? null,
-          reasons: record.toState === 'rejected' && record.fromState === 'submitted' ? facts.ineligibilityReasons ?? [] : null,
-          amountCents: record.toState === 'admitted' ? facts.admittedCents ?? null : record.toState === 'funded' ? facts.fundedCents ?? null : null,
+          reasons:
+            record.toState === 'rejected' && record.fromState === 'submitted'
+              ? (facts.ineligibilityReasons ?? [])
+              : null,
+          amountCents:
+            record.toState === 'admitted'
+              ? (facts.admittedCents ?? null)
+              : record.toState === 'funded'
+                ? (facts.fundedCents ?? null)
+                : null,
         };
         const recipients = recipientsFor(record.toState, {
           company: app.company,

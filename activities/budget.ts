@@ -22,7 +22,8 @@ async function budgetCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof BudgetError) throw ApplicationFailure.nonRetryable(err.message, BUDGET_REFUSED, { code: err.code });
+    if (err instanceof BudgetError)
+      throw ApplicationFailure.nonRetryable(err.message, BUDGET_REFUSED, { code: err.code });
     throw err;
   }
 }
@@ -41,7 +42,11 @@ export function budgetActivities(deps: { db: Db }) {
     },
     /** What the ledger says of one application: the workflow asks when told that money may have been freed. */
     async budgetStatus(input: { applicationId: string }): Promise<{ status: string; position: number | null } | null> {
-      const row = await db.selectFrom('budget_reservations').selectAll().where('application_id', '=', input.applicationId).executeTakeFirst();
+      const row = await db
+        .selectFrom('budget_reservations')
+        .selectAll()
+        .where('application_id', '=', input.applicationId)
+        .executeTakeFirst();
       if (!row) return null;
       if (row.status !== 'waiting') return { status: row.status, position: null };
       const ahead = await db

@@ -8,7 +8,6 @@ import type { DocumentUpload, StoredDocument } from '../machines/events';
 import type { Db } from '../db/connect';
 import { insertDocument } from '../db/repositories/documents';
 
-
 /** Where the bytes of a digest live: two-level fan-out, named by content only. */
 export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);
 
@@ -16,7 +15,12 @@ async function writeOnce(dir: string, sha256: string, bytes: Buffer): Promise<vo
   const target = blobPath(dir, sha256);
   // Already there and intact: nothing to write. A damaged copy is replaced by the good bytes we hold.
   const intact = await stat(target).then(
-    (s) => s.size === bytes.length && readStoredDocument(dir, sha256).then(() => true, () => false),
+    (s) =>
+      s.size === bytes.length &&
+      readStoredDocument(dir, sha256).then(
+        () => true,
+        () => false,
+      ),
     () => false,
   );
   if (intact) return;
@@ -46,7 +50,8 @@ export async function readStoredDocument(dir: string, sha256: string): Promise<B
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new DocumentIntegrityError(`not a SHA-256 digest: ${sha256}`);
   const bytes = await readFile(blobPath(dir, sha256));
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== sha256) throw new DocumentIntegrityError(`document ${sha256} is corrupted on disk (its content hashes to ${actual})`);
+  if (actual !== sha256)
+    throw new DocumentIntegrityError(`document ${sha256} is corrupted on disk (its content hashes to ${actual})`);
   return bytes;
 }
 
@@ -55,13 +60,20 @@ export function documentActivities(deps: { db: Db; documentsDir: string; maxByte
     async storeDocument(input: { applicationId: string; upload: DocumentUpload }): Promise<StoredDocument> {
       const { upload } = input;
       const bytes = Buffer.from(upload.contentBase64, 'base64');
-      if (bytes.length === 0) throw ApplicationFailure.nonRetryable(`document ${upload.filename} is empty`, INPUT_ERROR.document);
+      if (bytes.length === 0)
+        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is empty`, INPUT_ERROR.document);
       if (bytes.length > deps.maxBytes) {
-        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is ${bytes.length} bytes, the limit is ${deps.maxBytes}`, INPUT_ERROR.document);
+        throw ApplicationFailure.nonRetryable(
+          `document ${upload.filename} is ${bytes.length} bytes, the limit is ${deps.maxBytes}`,
+          INPUT_ERROR.document,
+        );
       }
       const mediaType = sniffMediaType(bytes);
       if (!mediaType) {
-        throw ApplicationFailure.nonRetryable(`document ${upload.filename} is not a PDF, ODT, DOCX or signed P7M file`, INPUT_ERROR.document);
+        throw ApplicationFailure.nonRetryable(
+          `document ${upload.filename} is not a PDF, ODT, DOCX or signed P7M file`,
+          INPUT_ERROR.document,
+        );
       }
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       await writeOnce(deps.documentsDir, sha256, bytes);

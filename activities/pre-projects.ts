@@ -7,12 +7,23 @@ export function preProjectActivities(deps: { db: Db }) {
   const { db } = deps;
   return {
     /** Keeps every version: a resubmission after an integration request adds a row, never rewrites one. */
-    async storePreProject(input: { applicationId: string; version: number; preProject: PreProject; submittedBy: string }): Promise<{ digest: string }> {
+    async storePreProject(input: {
+      applicationId: string;
+      version: number;
+      preProject: PreProject;
+      submittedBy: string;
+    }): Promise<{ digest: string }> {
       const content = canonicalJson(input.preProject);
       const digest = createHash('sha256').update(content).digest('hex');
       await db
         .insertInto('pre_projects')
-        .values({ application_id: input.applicationId, version: input.version, content, content_digest: digest, submitted_by: input.submittedBy })
+        .values({
+          application_id: input.applicationId,
+          version: input.version,
+          content,
+          content_digest: digest,
+          submitted_by: input.submittedBy,
+        })
         .onConflict((oc) => oc.columns(['application_id', 'version']).doNothing())
         .execute();
       return { digest };

@@ -15,12 +15,19 @@ import { UserError, toUserError } from './errors';
 
 /** zod issues as "where: what" pairs, for one-line errors and problem+json alike. */
 export function issuesOf(error: z.ZodError, prefix = '') {
-  return error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)', message: i.message }));
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: i.message,
+  }));
 }
 
 function invalid(what: string, error: z.ZodError, prefix?: string): UserError {
   const issues = issuesOf(error, prefix);
-  return new UserError('invalid_input', `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  return new UserError(
+    'invalid_input',
+    `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  );
 }
 
 const slug = /^[a-z0-9][a-z0-9._-]*$/;
@@ -64,14 +71,24 @@ export class ApplicationService {
     try {
       rules = currentRules(this.config.CALLS_DIR, form.callId);
     } catch (err) {
-      throw new UserError('invalid_input', (err as Error).message, [{ path: 'callId', message: (err as Error).message }]);
+      throw new UserError('invalid_input', (err as Error).message, [
+        { path: 'callId', message: (err as Error).message },
+      ]);
     }
     const applicationId = applicationIdFor(this.config.ID_SECRET, form.callId, form.company.vatNumber);
     try {
       const handle = await this.client.workflow.start(applicationWorkflow, {
         workflowId: applicationId,
         taskQueue: this.config.TEMPORAL_TASK_QUEUE,
-        args: [{ applicationId, rules, form, submittedBy: meta, continueAsNewAfterEvents: this.config.CONTINUE_AS_NEW_AFTER_EVENTS }],
+        args: [
+          {
+            applicationId,
+            rules,
+            form,
+            submittedBy: meta,
+            continueAsNewAfterEvents: this.config.CONTINUE_AS_NEW_AFTER_EVENTS,
+          },
+        ],
         // Never a second workflow for the same company and call, not even after the first has closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([
@@ -131,7 +148,10 @@ export class ApplicationService {
       const description = await this.client.workflow.getHandle(applicationId).describe();
       if (description.status.name === 'RUNNING') return mapped;
       const view = await this.view(applicationId);
-      return new UserError('event_refused', `the application is ${view.state}, a final state: no further events are accepted`);
+      return new UserError(
+        'event_refused',
+        `the application is ${view.state}, a final state: no further events are accepted`,
+      );
     } catch {
       return mapped;
     }

@@ -76,7 +76,12 @@ add prints the new user's bearer token once (only its hash is stored). A consult
 body they work for; --chair marks the commission's chair.
 
 Example: innosocial users add --role commission --name "Chiara Rossi" --chair`,
-  ...Object.fromEntries(Object.entries(SHORTCUTS).map(([name, s]) => [name, `Usage: innosocial ${s.usage} [--json]\n\nExample: ${s.example}`])),
+  ...Object.fromEntries(
+    Object.entries(SHORTCUTS).map(([name, s]) => [
+      name,
+      `Usage: innosocial ${s.usage} [--json]\n\nExample: ${s.example}`,
+    ]),
+  ),
   send: `Usage: innosocial send <id> <EVENT> [--data file.json] [--signal] [--update-id KEY] [--json]
 Sends a command to the application. The payload comes from --data (a JSON object without "type").
 As an Update (default) it answers with the new state or exits 4 with the reason of the refusal;
@@ -119,7 +124,10 @@ function readJsonFile(file: string, what: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError('invalid_input', `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(
+      'invalid_input',
+      `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -150,7 +158,12 @@ function printView(v: ApplicationView): string {
     ['implementing body', f.implementingBody ? `${f.implementingBody} (${f.consultant})` : '-'],
     ['accompaniment', `${f.verifiedHours} of ${f.requiredHours} h verified, ${f.sessionsLogged} session(s) logged`],
     ['documents', f.documents.map((d) => `${d.kind}:${d.filename}`).join(', ') || '-'],
-    ['pre-project', f.preProject ? `v${f.preProject.version} "${f.preProject.title}", grant ${euro(f.preProject.grantCents)} of ${euro(f.preProject.eligibleCostCents)}` : '-'],
+    [
+      'pre-project',
+      f.preProject
+        ? `v${f.preProject.version} "${f.preProject.title}", grant ${euro(f.preProject.grantCents)} of ${euro(f.preProject.eligibleCostCents)}`
+        : '-',
+    ],
     ['admitted', euro(f.admittedCents)],
     ['funded', euro(f.fundedCents)],
   ];
@@ -161,20 +174,37 @@ function printView(v: ApplicationView): string {
   for (const s of v.refusedSignals) rows.push(['refused signal', `${s.at} ${s.type}: ${s.reason}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const facts = rows.map(([k, val]) => `${k.padEnd(width)}  ${val ?? '-'}`).join('\n');
-  const timeline = v.timeline.map((t) => `  ${t.at.replace('T', ' ').slice(0, 19)}  ${t.event.padEnd(22)} ${(t.from ?? '-').padEnd(13)} -> ${t.to.padEnd(13)} ${t.actor} (${t.role})`);
+  const timeline = v.timeline.map(
+    (t) =>
+      `  ${t.at.replace('T', ' ').slice(0, 19)}  ${t.event.padEnd(22)} ${(t.from ?? '-').padEnd(13)} -> ${t.to.padEnd(13)} ${t.actor} (${t.role})`,
+  );
   return `${facts}\n\ntimeline\n${timeline.join('\n')}`;
 }
 
-async function mailCommand(dir: string, opts: { to?: string | undefined; show?: string | undefined; json: boolean }, out: (s: string) => void): Promise<number> {
+async function mailCommand(
+  dir: string,
+  opts: { to?: string | undefined; show?: string | undefined; json: boolean },
+  out: (s: string) => void,
+): Promise<number> {
   if (opts.show) {
-    if (basename(opts.show) !== opts.show || !opts.show.endsWith('.eml')) throw new UserError('invalid_input', `--show takes a file name from the list, such as 20261125T231012.345Z-3f2a9c81d0.eml`);
+    if (basename(opts.show) !== opts.show || !opts.show.endsWith('.eml'))
+      throw new UserError(
+        'invalid_input',
+        `--show takes a file name from the list, such as 20261125T231012.345Z-3f2a9c81d0.eml`,
+      );
     const message = await readSinkMessage(join(dir, opts.show)).catch(() => {
       throw new UserError('not_found', `no message ${opts.show} in ${dir}`);
     });
-    out(opts.json ? JSON.stringify(message, null, 2) : `From: ${message.from}\nTo: ${message.to}\nDate: ${message.date}\nSubject: ${message.subject}\n\n${message.text}`);
+    out(
+      opts.json
+        ? JSON.stringify(message, null, 2)
+        : `From: ${message.from}\nTo: ${message.to}\nDate: ${message.date}\nSubject: ${message.subject}\n\n${message.text}`,
+    );
     return 0;
   }
-  const messages = (await listSinkMessages(dir)).filter((m) => !opts.to || m.to.toLowerCase().includes(opts.to.toLowerCase()));
+  const messages = (await listSinkMessages(dir)).filter(
+    (m) => !opts.to || m.to.toLowerCase().includes(opts.to.toLowerCase()),
+  );
   out(
     opts.json
       ? JSON.stringify(messages, null, 2)
@@ -225,7 +255,8 @@ export async function run(argv: string[], out: (s: string) => void = console.log
     out(HELP[command ?? 'main'] ?? HELP.main!);
     return command && !HELP[command] ? 2 : 0;
   }
-  if (!HELP[command]) throw new UserError('invalid_input', `unknown command "${command}" (innosocial --help lists them)`);
+  if (!HELP[command])
+    throw new UserError('invalid_input', `unknown command "${command}" (innosocial --help lists them)`);
   if (command === 'diagram') {
     out(mermaidDiagram());
     return 0;
@@ -290,7 +321,12 @@ export async function run(argv: string[], out: (s: string) => void = console.log
         print(
           rows,
           rows.length
-            ? rows.map((r) => `${r.applicationId}  ${r.state.padEnd(13)}  ${(r.implementingBody ?? '-').padEnd(16)}  ${r.startTime.toISOString()}`).join('\n')
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.applicationId}  ${r.state.padEnd(13)}  ${(r.implementingBody ?? '-').padEnd(16)}  ${r.startTime.toISOString()}`,
+                )
+                .join('\n')
             : '(no applications)',
         );
         return 0;
@@ -307,7 +343,12 @@ export async function run(argv: string[], out: (s: string) => void = console.log
         const failed = reports.filter((r) => !r.ok);
         print(
           reports,
-          [...reports.map((r) => (r.ok ? `row ${r.row}: registered ${r.applicationId}` : `row ${r.row}: NOT registered: ${r.error}`)), `${reports.length - failed.length} registered, ${failed.length} not`].join('\n'),
+          [
+            ...reports.map((r) =>
+              r.ok ? `row ${r.row}: registered ${r.applicationId}` : `row ${r.row}: NOT registered: ${r.error}`,
+            ),
+            `${reports.length - failed.length} registered, ${failed.length} not`,
+          ].join('\n'),
         );
         return failed.length ? 4 : 0;
       }
@@ -323,7 +364,12 @@ export async function run(argv: string[], out: (s: string) => void = console.log
         const shortcut = SHORTCUTS[command]!;
         if (rest.length < 1) throw new UserError('invalid_input', `usage: innosocial ${shortcut.usage}`);
         const event = shortcut.build(values, rest.slice(1));
-        const view = await service.send(rest[0]!, event, meta, values['update-id'] ? { updateId: values['update-id'] } : {});
+        const view = await service.send(
+          rest[0]!,
+          event,
+          meta,
+          values['update-id'] ? { updateId: values['update-id'] } : {},
+        );
         print(view, `${event.type} accepted: ${rest[0]} is now ${view!.state}`);
         return 0;
       }

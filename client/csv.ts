@@ -35,4 +35,5 @@ const quote = (v: unknown) => {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].map((r) => r.map(quote).join(',')).join('\n') + '\n';
+export const toCsv = (header: string[], rows: unknown[][]) =>
+  [header, ...rows].map((r) => r.map(quote).join(',')).join('\n') + '\n';

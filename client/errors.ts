@@ -2,7 +2,17 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { FAILURE } from '../workflows/messages';
 
-export type ErrorCode = 'invalid_input' | 'unauthorized' | 'forbidden' | 'not_found' | 'already_applied' | 'event_refused' | 'rate_limited' | 'document_unavailable' | 'temporal_unavailable' | 'internal';
+export type ErrorCode =
+  | 'invalid_input'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'already_applied'
+  | 'event_refused'
+  | 'rate_limited'
+  | 'document_unavailable'
+  | 'temporal_unavailable'
+  | 'internal';
 
 /** An error a person can act on: a stable code, a one-line message, and where the problem is. */
 export class UserError extends Error {
@@ -32,11 +42,17 @@ export const statusOf = (code: ErrorCode) => httpStatus[code];
 /** Translates what Temporal throws into UserErrors; anything unrecognised stays an internal error. */
 export function toUserError(err: unknown, applicationId?: string): UserError {
   if (err instanceof UserError) return err;
-  if (err instanceof WorkflowNotFoundError || (err instanceof Error && /workflow.*not found|not found.*workflow/i.test(err.message))) {
+  if (
+    err instanceof WorkflowNotFoundError ||
+    (err instanceof Error && /workflow.*not found|not found.*workflow/i.test(err.message))
+  ) {
     return new UserError('not_found', `no application ${applicationId ?? ''}`.trim());
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    return new UserError('already_applied', `this company has already applied to this call: application ${err.workflowId}`);
+    return new UserError(
+      'already_applied',
+      `this company has already applied to this call: application ${err.workflowId}`,
+    );
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const failure = err.cause;
@@ -52,6 +68,11 @@ export function toUserError(err: unknown, applicationId?: string): UserError {
     return new UserError('temporal_unavailable', `Temporal is not reachable: ${err.message}`);
   }
   // Temporal wraps the server's reason in `cause`: say it, not only "Failed to start Workflow".
-  const reason = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err instanceof Error ? err.message : String(err);
+  const reason =
+    err instanceof Error && err.cause instanceof Error
+      ? `${err.message}: ${err.cause.message}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
   return new UserError('internal', reason);
 }

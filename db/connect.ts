@@ -30,7 +30,9 @@ export async function connectDb(target: DbTarget): Promise<Db> {
       max: 10,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === DATE_OID || oid === TIME_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          oid === DATE_OID || oid === TIME_OID
+            ? (v: string) => v
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
     // A connection dropped by a restarting server emits 'error' (on the pool when idle, on the client while in use);

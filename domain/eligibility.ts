@@ -19,7 +19,11 @@ const euro = (cents: number) => `EUR ${(cents / 100).toLocaleString('it-IT', { m
  * Every reason the company cannot take part in the call, not just the first: the company is told all at once.
  * SME size per Recommendation 2003/361/EC: headcount AND (turnover OR balance-sheet total) under the thresholds.
  */
-export function ineligibilityReasons(form: ApplicationForm, rules: CallRules, comuni: readonly Comune[]): IneligibilityReason[] {
+export function ineligibilityReasons(
+  form: ApplicationForm,
+  rules: CallRules,
+  comuni: readonly Comune[],
+): IneligibilityReason[] {
   const reasons: IneligibilityReason[] = [];
   const vat = vatNumberProblem(form.company.vatNumber);
   if (vat) reasons.push({ code: 'vat_number_invalid', field: 'company.vatNumber', message: `VAT number ${vat}` });

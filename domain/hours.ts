@@ -46,7 +46,7 @@ export function verifyHours(
   for (const s of own) {
     const discard = (reason: string) => verdict.discarded.push({ sessionId: s.id, reason: `${label(s)}: ${reason}` });
     if (!s.confirmed) {
-      discard("is not yet confirmed by the company");
+      discard('is not yet confirmed by the company');
       continue;
     }
     if (s.date > when.today || (s.date === when.today && s.end.slice(0, 5) > when.nowTime)) {

@@ -6,7 +6,8 @@ export type AcceptedMediaType =
   | 'application/pkcs7-mime';
 
 const startsWith = (buf: Uint8Array, bytes: number[]) => bytes.every((b, i) => buf[i] === b);
-const contains = (buf: Uint8Array, needle: string) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).includes(needle, 0, 'latin1');
+const contains = (buf: Uint8Array, needle: string) =>
+  Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).includes(needle, 0, 'latin1');
 
 // OID 1.2.840.113549.1.7.2 (PKCS#7 signedData), as DER: what a CAdES .p7m envelope declares first.
 const SIGNED_DATA_OID = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];

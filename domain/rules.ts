@@ -46,7 +46,15 @@ export const CallRulesSchema = z
       .object({
         quorum: z.number().int().positive(),
         criteria: z
-          .array(z.object({ code: z.string().regex(/^[a-z_]+$/), label: z.string().min(1), maxScore: z.number().int().positive() }).strict())
+          .array(
+            z
+              .object({
+                code: z.string().regex(/^[a-z_]+$/),
+                label: z.string().min(1),
+                maxScore: z.number().int().positive(),
+              })
+              .strict(),
+          )
           .min(1),
         /** Minimum share of the maximum total score (bps) for an approval to stand. */
         minimumScoreBps: z.number().int().min(0).max(10_000),
@@ -60,7 +68,9 @@ export const CallRulesSchema = z
         commissionDecisionDays: days,
         fundingDays: days,
         /** Deadlines whose miss alerts the operators instead of ending the application. */
-        escalateInsteadOfLapse: z.array(z.enum(['accompaniment', 'integration_answer', 'commission_decision', 'funding'])).default([]),
+        escalateInsteadOfLapse: z
+          .array(z.enum(['accompaniment', 'integration_answer', 'commission_decision', 'funding']))
+          .default([]),
       })
       .strict(),
   })

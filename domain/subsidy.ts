@@ -78,13 +78,22 @@ const MONTHLY_DENOMINATOR = BPS * MONTHS_PER_YEAR;
  */
 export function loanProblem(loan: Loan, maxLoanMonths?: number): LoanProblem | null {
   const { amountCents, annualRateBps, months } = loan;
-  if (!Number.isInteger(amountCents)) return { field: 'amountCents', message: `amountCents must be an integer number of cents, got ${amountCents}` };
-  if (amountCents <= 0) return { field: 'amountCents', message: `amountCents must be greater than 0, got ${amountCents}` };
+  if (!Number.isInteger(amountCents))
+    return { field: 'amountCents', message: `amountCents must be an integer number of cents, got ${amountCents}` };
+  if (amountCents <= 0)
+    return { field: 'amountCents', message: `amountCents must be greater than 0, got ${amountCents}` };
   if (amountCents > MAX_LOAN_AMOUNT_CENTS)
-    return { field: 'amountCents', message: `amountCents must be at most ${MAX_LOAN_AMOUNT_CENTS} (${euro(MAX_LOAN_AMOUNT_CENTS)}), got ${amountCents}` };
+    return {
+      field: 'amountCents',
+      message: `amountCents must be at most ${MAX_LOAN_AMOUNT_CENTS} (${euro(MAX_LOAN_AMOUNT_CENTS)}), got ${amountCents}`,
+    };
   if (!Number.isInteger(annualRateBps) || annualRateBps < 0 || annualRateBps > MAX_LOAN_RATE_BPS)
-    return { field: 'annualRateBps', message: `annualRateBps must be an integer from 0 to ${MAX_LOAN_RATE_BPS}, got ${annualRateBps}` };
-  if (!Number.isInteger(months) || months < 1) return { field: 'months', message: `months must be a positive integer, got ${months}` };
+    return {
+      field: 'annualRateBps',
+      message: `annualRateBps must be an integer from 0 to ${MAX_LOAN_RATE_BPS}, got ${annualRateBps}`,
+    };
+  if (!Number.isInteger(months) || months < 1)
+    return { field: 'months', message: `months must be a positive integer, got ${months}` };
   if (maxLoanMonths !== undefined && months > maxLoanMonths)
     return { field: 'months', message: `months must be at most ${maxLoanMonths} for this call, got ${months}` };
   return null;
@@ -130,7 +139,13 @@ export function amortizationSchedule(loan: Loan): Instalment[] {
     const interestCents = monthlyInterestCents(balance, annualRateBps);
     const principalCents = month === months ? balance : Math.min(Math.max(payment - interestCents, 0), balance);
     balance -= principalCents;
-    schedule.push({ month, paymentCents: interestCents + principalCents, interestCents, principalCents, balanceCents: balance });
+    schedule.push({
+      month,
+      paymentCents: interestCents + principalCents,
+      interestCents,
+      principalCents,
+      balanceCents: balance,
+    });
   }
   return schedule;
 }
@@ -177,16 +192,28 @@ export function interestSubsidy(loan: Loan, params: InterestSubsidyParams): Inte
       `${percent(params.referenceRateBps)} a year, is ${euro(presentValueCents)}.`,
     ...(presentValueCents === roundedPresentValue
       ? []
-      : [`The discounted figure ${euro(roundedPresentValue)} is a cent-rounding artefact of a very small loan: kept within 0 and the saving.`]),
+      : [
+          `The discounted figure ${euro(roundedPresentValue)} is a cent-rounding artefact of a very small loan: kept within 0 and the saving.`,
+        ]),
     capped === 'max_subsidy'
       ? `Capped at the call's maximum subsidy of ${euro(params.maxSubsidyCents)}: subsidy ${euro(subsidyCents)}.`
       : `Within the call's maximum subsidy of ${euro(params.maxSubsidyCents)}: subsidy ${euro(subsidyCents)}.`,
   ];
-  return { ok: true, subsidyCents, reducedRateBps, interestFullCents, interestReducedCents, presentValueCents, capped, explanation };
+  return {
+    ok: true,
+    subsidyCents,
+    reducedRateBps,
+    interestFullCents,
+    interestReducedCents,
+    presentValueCents,
+    capped,
+    explanation,
+  };
 }
 
 function assertCents(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer number of cents, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer number of cents, got ${value}`);
 }
 
 /**

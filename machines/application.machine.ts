@@ -3,7 +3,15 @@ import type { MachineRules } from '../domain/rules';
 import { scoreProblems, tally, type Evaluation } from './commission';
 import { interestSubsidy, loanProblem, totalSupportCents } from '../domain/subsidy';
 import type { Theme } from '../domain/themes';
-import { eligibleCostOf, type ApplicationEvent, type DocumentUpload, type PreProject, type SessionConfirmation, type SessionInput, type StoredDocument } from './events';
+import {
+  eligibleCostOf,
+  type ApplicationEvent,
+  type DocumentUpload,
+  type PreProject,
+  type SessionConfirmation,
+  type SessionInput,
+  type StoredDocument,
+} from './events';
 
 export interface ApplicationMachineInput {
   applicationId: string;
@@ -59,11 +67,17 @@ export function supportOf(p: PreProject, rules: MachineRules): { subsidyCents: n
   return { subsidyCents, totalCents: totalSupportCents(p.grantCents, subsidyCents) };
 }
 
-export const preProjectProblems = (p: PreProject, rules: MachineRules, deMinimisRoomCents = Number.MAX_SAFE_INTEGER): string[] => {
+export const preProjectProblems = (
+  p: PreProject,
+  rules: MachineRules,
+  deMinimisRoomCents = Number.MAX_SAFE_INTEGER,
+): string[] => {
   const problems: string[] = [];
   const support = supportOf(p, rules).totalCents;
   if (support > deMinimisRoomCents) {
-    problems.push(`the support requested (${support} cents, grant plus interest subsidy) exceeds the de minimis room left to the company (${deMinimisRoomCents} cents)`);
+    problems.push(
+      `the support requested (${support} cents, grant plus interest subsidy) exceeds the de minimis room left to the company (${deMinimisRoomCents} cents)`,
+    );
   }
   const loan = p.loan && loanProblem(p.loan, rules.interestSubsidy.maxLoanMonths);
   if (loan) problems.push(`loan.${loan.field}: ${loan.message}`);
@@ -71,7 +85,10 @@ export const preProjectProblems = (p: PreProject, rules: MachineRules, deMinimis
   if (p.grantCents === 0 && !p.loan) problems.push('the pre-project must request a grant, a loan subsidy or both');
   const eligibleCostCents = eligibleCostOf(p);
   for (const [i, indicator] of p.indicators.entries()) {
-    if (!p.themes.includes(indicator.theme)) problems.push(`indicator ${i + 1} (${indicator.name}) measures ${indicator.theme}, which is not among the pre-project's themes`);
+    if (!p.themes.includes(indicator.theme))
+      problems.push(
+        `indicator ${i + 1} (${indicator.name}) measures ${indicator.theme}, which is not among the pre-project's themes`,
+      );
   }
   if (!grantWithinShare(p.grantCents, eligibleCostCents, rules.maxGrantShareBps)) {
     const max = Math.floor((eligibleCostCents * rules.maxGrantShareBps) / 10_000);
@@ -85,9 +102,14 @@ export const preProjectProblems = (p: PreProject, rules: MachineRules, deMinimis
 type GuardArgs = { context: ApplicationContext; event: ApplicationEvent };
 
 /** Why a member's evaluation cannot count, or null. */
-export function evaluationProblems(context: ApplicationContext, e: Extract<ApplicationEvent, { type: 'SUBMIT_EVALUATION' }>): string | null {
-  if (context.conflicts[e.member] === undefined) return `${e.member} must first declare whether they have a conflict of interest`;
-  if (context.conflicts[e.member]) return `${e.member} declared a conflict of interest on this application and cannot evaluate it`;
+export function evaluationProblems(
+  context: ApplicationContext,
+  e: Extract<ApplicationEvent, { type: 'SUBMIT_EVALUATION' }>,
+): string | null {
+  if (context.conflicts[e.member] === undefined)
+    return `${e.member} must first declare whether they have a conflict of interest`;
+  if (context.conflicts[e.member])
+    return `${e.member} declared a conflict of interest on this application and cannot evaluate it`;
   if (context.evaluations.some((x) => x.member === e.member && x.version === context.preProjectVersion)) {
     return `${e.member} has already evaluated pre-project v${context.preProjectVersion}`;
   }
@@ -98,22 +120,30 @@ export function evaluationProblems(context: ApplicationContext, e: Extract<Appli
 export const applicationGuards = {
   hasMinimumHours: ({ context }: GuardArgs) => context.verifiedMinutes >= context.rules.minimumAccompanimentMinutes,
   isPreProjectAdmissible: ({ context, event }: GuardArgs) =>
-    event.type === 'SUBMIT_PRE_PROJECT' && preProjectProblems(event.preProject, context.rules, context.deMinimisRoomCents).length === 0,
+    event.type === 'SUBMIT_PRE_PROJECT' &&
+    preProjectProblems(event.preProject, context.rules, context.deMinimisRoomCents).length === 0,
   // After an integration request the commission must get a new version, not the one it sent back.
-  hasNewPreProject: ({ context }: GuardArgs) => context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
+  hasNewPreProject: ({ context }: GuardArgs) =>
+    context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
   isEligibilityPending: ({ context }: GuardArgs) => context.eligibility === 'pending',
   // A member declares before evaluating, and cannot change the declaration once they have evaluated.
   mayDeclareConflict: ({ context, event }: GuardArgs) =>
-    event.type === 'DECLARE_CONFLICT' && !context.evaluations.some((e) => e.member === event.member && e.version === context.preProjectVersion),
+    event.type === 'DECLARE_CONFLICT' &&
+    !context.evaluations.some((e) => e.member === event.member && e.version === context.preProjectVersion),
   isEvaluationAdmissible: ({ context, event }: GuardArgs) =>
     event.type === 'SUBMIT_EVALUATION' && evaluationProblems(context, event) === null,
-  quorumApproves: ({ context }: GuardArgs) => tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'approve',
-  quorumRejects: ({ context }: GuardArgs) => tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'reject',
+  quorumApproves: ({ context }: GuardArgs) =>
+    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'approve',
+  quorumRejects: ({ context }: GuardArgs) =>
+    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'reject',
   quorumAsksIntegration: ({ context }: GuardArgs) =>
     tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'request_integration',
   isFundingWithinAdmitted: ({ context, event }: GuardArgs) =>
-    context.budget === 'reserved' && event.type === 'RECORD_FUNDING' && context.admittedCents !== null && event.amountCents <= context.admittedCents,
+    context.budget === 'reserved' &&
+    event.type === 'RECORD_FUNDING' &&
+    context.admittedCents !== null &&
+    event.amountCents <= context.admittedCents,
 };
 
 /**
@@ -139,7 +169,8 @@ export const applicationMachine = setup({
   },
   guards: applicationGuards,
   actions: {
-    assignConsultant: (_, _params: { implementingBody: string; consultant: { name: string; email: string } }) => undefined,
+    assignConsultant: (_, _params: { implementingBody: string; consultant: { name: string; email: string } }) =>
+      undefined,
     storeSession: (_, _params: SessionInput) => undefined,
     confirmSession: (_, _params: SessionConfirmation) => undefined,
     storeDocument: (_, _params: DocumentUpload) => undefined,
@@ -155,7 +186,11 @@ export const applicationMachine = setup({
     })),
     assignBody: assign(({ event }) => {
       const e = event as Of<'ASSIGN_BODY'>;
-      return { implementingBody: e.implementingBody, consultant: e.consultant.name, consultantEmail: e.consultant.email.toLowerCase() };
+      return {
+        implementingBody: e.implementingBody,
+        consultant: e.consultant.name,
+        consultantEmail: e.consultant.email.toLowerCase(),
+      };
     }),
     countSession: assign({ sessionsLogged: ({ context }) => context.sessionsLogged + 1 }),
     rememberVerifiedHours: assign(({ event }) => {
@@ -165,7 +200,9 @@ export const applicationMachine = setup({
     rememberDocument: assign({
       documents: ({ context, event }) => {
         const doc = (event as Of<'DOCUMENT_STORED'>).document;
-        return context.documents.some((d) => d.documentId === doc.documentId) ? context.documents : [...context.documents, doc];
+        return context.documents.some((d) => d.documentId === doc.documentId)
+          ? context.documents
+          : [...context.documents, doc];
       },
     }),
     rememberPreProject: assign(({ context, event }) => {
@@ -183,12 +220,24 @@ export const applicationMachine = setup({
       evaluations: ({ context, event }) => {
         const e = event as Of<'SUBMIT_EVALUATION'>;
         const total = Object.values(e.scores).reduce((sum, s) => sum + s, 0);
-        return [...context.evaluations, { member: e.member, version: context.preProjectVersion, scores: e.scores, total, recommendation: e.recommendation, motivation: e.motivation }];
+        return [
+          ...context.evaluations,
+          {
+            member: e.member,
+            version: context.preProjectVersion,
+            scores: e.scores,
+            total,
+            recommendation: e.recommendation,
+            motivation: e.motivation,
+          },
+        ];
       },
     }),
     rememberQuorumDecision: assign(({ context }) => {
       const t = tally(context.evaluations, context.preProjectVersion, context.rules.commission);
-      const support = context.preProject ? supportOf(context.preProject, context.rules) : { subsidyCents: 0, totalCents: 0 };
+      const support = context.preProject
+        ? supportOf(context.preProject, context.rules)
+        : { subsidyCents: 0, totalCents: 0 };
       return t.decision === 'approve'
         ? { motivation: t.motivation, subsidyCents: support.subsidyCents, admittedCents: support.totalCents }
         : t.decision === 'request_integration'
@@ -200,8 +249,14 @@ export const applicationMachine = setup({
       motivation: (event as Of<'REQUEST_INTEGRATION'>).motivation,
     })),
     rememberApproval: assign(({ context, event }) => {
-      const support = context.preProject ? supportOf(context.preProject, context.rules) : { subsidyCents: 0, totalCents: 0 };
-      return { motivation: (event as Of<'APPROVE'>).motivation, subsidyCents: support.subsidyCents, admittedCents: support.totalCents };
+      const support = context.preProject
+        ? supportOf(context.preProject, context.rules)
+        : { subsidyCents: 0, totalCents: 0 };
+      return {
+        motivation: (event as Of<'APPROVE'>).motivation,
+        subsidyCents: support.subsidyCents,
+        admittedCents: support.totalCents,
+      };
     }),
     rememberBudget: assign(({ event }) => {
       const e = event as Of<'RECORD_BUDGET'>;
@@ -211,7 +266,8 @@ export const applicationMachine = setup({
     rememberFunding: assign({ fundedCents: ({ event }) => (event as Of<'RECORD_FUNDING'>).amountCents }),
     rememberWithdrawal: assign({ closingReason: ({ event }) => (event as Of<'WITHDRAW'>).reason }),
     rememberLapse: assign({
-      closingReason: ({ event }) => `deadline "${(event as Of<'LAPSE'>).deadline}" passed on ${(event as Of<'LAPSE'>).dueAt}`,
+      closingReason: ({ event }) =>
+        `deadline "${(event as Of<'LAPSE'>).deadline}" passed on ${(event as Of<'LAPSE'>).dueAt}`,
     }),
   },
 }).createMachine({
@@ -250,7 +306,13 @@ export const applicationMachine = setup({
         ASSIGN_BODY: {
           guard: 'isEligibilityConfirmed',
           target: 'accompaniment',
-          actions: ['assignBody', { type: 'assignConsultant', params: ({ event }) => ({ implementingBody: event.implementingBody, consultant: event.consultant }) }],
+          actions: [
+            'assignBody',
+            {
+              type: 'assignConsultant',
+              params: ({ event }) => ({ implementingBody: event.implementingBody, consultant: event.consultant }),
+            },
+          ],
         },
         ...whileOpen,
       },
@@ -260,7 +322,12 @@ export const applicationMachine = setup({
         LOG_SESSION: {
           actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }],
         },
-        CONFIRM_SESSION: { actions: { type: 'confirmSession', params: ({ event }) => ({ date: event.date, start: event.start, code: event.code }) } },
+        CONFIRM_SESSION: {
+          actions: {
+            type: 'confirmSession',
+            params: ({ event }) => ({ date: event.date, start: event.start, code: event.code }),
+          },
+        },
         RECORD_VERIFIED_HOURS: { actions: 'rememberVerifiedHours' },
         ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         COMPLETE_ACCOMPANIMENT: { guard: 'hasMinimumHours', target: 'pre_project' },
@@ -273,14 +340,23 @@ export const applicationMachine = setup({
         SUBMIT_PRE_PROJECT: {
           guard: 'isPreProjectAdmissible',
           actions: [
-            { type: 'storePreProject', params: ({ context, event }) => ({ version: context.preProjectVersion + 1, preProject: event.preProject }) },
+            {
+              type: 'storePreProject',
+              params: ({ context, event }) => ({
+                version: context.preProjectVersion + 1,
+                preProject: event.preProject,
+              }),
+            },
             'rememberPreProject',
           ],
         },
         FORWARD_TO_COMMISSION: {
           guard: 'hasNewPreProject',
           target: 'commission',
-          actions: [{ type: 'freezePreProject', params: ({ context }) => ({ version: context.preProjectVersion }) }, 'rememberForwarding'],
+          actions: [
+            { type: 'freezePreProject', params: ({ context }) => ({ version: context.preProjectVersion }) },
+            'rememberForwarding',
+          ],
         },
         ...whileOpen,
       },
@@ -293,7 +369,9 @@ export const applicationMachine = setup({
             'rememberApproval',
             {
               type: 'reserveBudget',
-              params: ({ context }) => ({ amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0 }),
+              params: ({ context }) => ({
+                amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0,
+              }),
             },
           ],
         },
@@ -312,7 +390,9 @@ export const applicationMachine = setup({
             'rememberQuorumDecision',
             {
               type: 'reserveBudget',
-              params: ({ context }) => ({ amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0 }),
+              params: ({ context }) => ({
+                amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0,
+              }),
             },
           ],
         },
@@ -327,12 +407,27 @@ export const applicationMachine = setup({
         RECORD_FUNDING: {
           guard: 'isFundingWithinAdmitted',
           target: 'funded',
-          actions: ['rememberFunding', { type: 'settleBudget', params: ({ event }) => ({ finalAmountCents: event.amountCents }) }],
+          actions: [
+            'rememberFunding',
+            { type: 'settleBudget', params: ({ event }) => ({ finalAmountCents: event.amountCents }) },
+          ],
         },
         ...whileOpen,
         // Leaving with money reserved (or queued) gives it back to the call.
-        WITHDRAW: { target: 'withdrawn', actions: ['rememberWithdrawal', { type: 'releaseBudget', params: ({ event }) => ({ reason: `withdrawn: ${event.reason}` }) }] },
-        LAPSE: { target: 'lapsed', actions: ['rememberLapse', { type: 'releaseBudget', params: ({ event }) => ({ reason: `lapsed: ${event.deadline}` }) }] },
+        WITHDRAW: {
+          target: 'withdrawn',
+          actions: [
+            'rememberWithdrawal',
+            { type: 'releaseBudget', params: ({ event }) => ({ reason: `withdrawn: ${event.reason}` }) },
+          ],
+        },
+        LAPSE: {
+          target: 'lapsed',
+          actions: [
+            'rememberLapse',
+            { type: 'releaseBudget', params: ({ event }) => ({ reason: `lapsed: ${event.deadline}` }) },
+          ],
+        },
       },
     },
     rejected: { type: 'final' },
@@ -343,8 +438,25 @@ export const applicationMachine = setup({
 });
 
 export type ApplicationMachine = typeof applicationMachine;
-export type ApplicationState = 'submitted' | 'accompaniment' | 'pre_project' | 'commission' | 'admitted' | 'rejected' | 'funded' | 'withdrawn' | 'lapsed';
+export type ApplicationState =
+  | 'submitted'
+  | 'accompaniment'
+  | 'pre_project'
+  | 'commission'
+  | 'admitted'
+  | 'rejected'
+  | 'funded'
+  | 'withdrawn'
+  | 'lapsed';
 export const APPLICATION_STATES: readonly ApplicationState[] = [
-  'submitted', 'accompaniment', 'pre_project', 'commission', 'admitted', 'rejected', 'funded', 'withdrawn', 'lapsed',
+  'submitted',
+  'accompaniment',
+  'pre_project',
+  'commission',
+  'admitted',
+  'rejected',
+  'funded',
+  'withdrawn',
+  'lapsed',
 ];
 export const FINAL_STATES: readonly ApplicationState[] = ['rejected', 'funded', 'withdrawn', 'lapsed'];

@@ -27,7 +27,9 @@ export function scoreProblems(scores: Record<string, number>, rules: CommissionR
   const codes = rules.criteria.map((c) => c.code);
   const missing = codes.filter((c) => !(c in scores));
   const unknown = Object.keys(scores).filter((c) => !codes.includes(c));
-  const over = rules.criteria.filter((c) => (scores[c.code] ?? 0) > c.maxScore).map((c) => `${c.code} above ${c.maxScore}`);
+  const over = rules.criteria
+    .filter((c) => (scores[c.code] ?? 0) > c.maxScore)
+    .map((c) => `${c.code} above ${c.maxScore}`);
   const problems = [
     ...(missing.length ? [`missing scores for ${missing.join(', ')}`] : []),
     ...(unknown.length ? [`unknown criteria ${unknown.join(', ')}`] : []),
@@ -48,7 +50,8 @@ export function tally(evaluations: readonly Evaluation[], version: number, rules
   const maxTotal = rules.criteria.reduce((sum, c) => sum + c.maxScore, 0);
   const averageTotal = counted.length ? counted.reduce((sum, e) => sum + e.total, 0) / counted.length : 0;
   const summary = `${counted.length} evaluations (approve ${votes.approve}, reject ${votes.reject}, integration ${votes.request_integration}), average score ${averageTotal.toFixed(1)} of ${maxTotal}`;
-  if (counted.length < rules.quorum) return { counted, votes, averageTotal, maxTotal, decision: null, motivation: summary };
+  if (counted.length < rules.quorum)
+    return { counted, votes, averageTotal, maxTotal, decision: null, motivation: summary };
   const ranked = (Object.entries(votes) as [Recommendation, number][]).sort((a, b) => b[1] - a[1]);
   const [top, second] = ranked;
   let decision: Recommendation = top![1] === second![1] ? 'request_integration' : top![0];

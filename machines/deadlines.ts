@@ -23,7 +23,10 @@ export function deadlineAfter(
   nowMs: number,
   context: Pick<ApplicationContext, 'budget'>,
 ): Deadline | null {
-  const due = (kind: DeadlineKind, days: number): Deadline => ({ kind, dueAt: new Date(nowMs + days * DAY_MS).toISOString() });
+  const due = (kind: DeadlineKind, days: number): Deadline => ({
+    kind,
+    dueAt: new Date(nowMs + days * DAY_MS).toISOString(),
+  });
   // The disbursement clock starts when the money is there, not while the admission waits in the reserve list.
   const fundingDue = () => (context.budget === 'reserved' ? due('funding', rules.fundingDays) : null);
   if (from === to) return to === 'admitted' && current === null ? fundingDue() : current;

@@ -15,7 +15,10 @@ export function mermaidDiagram(): string {
       continue;
     }
     // Eventless transitions (the commission's quorum) are drawn with their guard in place of an event.
-    const own = [...Object.entries(node.on as Record<string, Edge[]>), ['(quorum)', (node.always ?? []) as unknown as Edge[]] as [string, Edge[]]];
+    const own = [
+      ...Object.entries(node.on as Record<string, Edge[]>),
+      ['(quorum)', (node.always ?? []) as unknown as Edge[]] as [string, Edge[]],
+    ];
     for (const [event, edges] of own) {
       for (const edge of edges) {
         const target = edge.target?.[0]?.key;

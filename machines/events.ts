@@ -39,7 +39,10 @@ export const DocumentUploadSchema = z
     kind: z.enum(DOCUMENT_KINDS),
     filename: text(255),
     // A regex, not z.base64(): that one calls atob, which Temporal's workflow sandbox does not have.
-    contentBase64: z.string().min(1).regex(/^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/, 'standard base64'),
+    contentBase64: z
+      .string()
+      .min(1)
+      .regex(/^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/, 'standard base64'),
   })
   .strict();
 export type DocumentUpload = z.infer<typeof DocumentUploadSchema>;
@@ -95,7 +98,8 @@ export const PreProjectSchema = z
 export type PreProject = z.infer<typeof PreProjectSchema>;
 
 /** Eligible cost is the sum of the cost lines: never a separate figure that could disagree with them. */
-export const eligibleCostOf = (p: Pick<PreProject, 'costLines'>) => p.costLines.reduce((sum, line) => sum + line.amountCents, 0);
+export const eligibleCostOf = (p: Pick<PreProject, 'costLines'>) =>
+  p.costLines.reduce((sum, line) => sum + line.amountCents, 0);
 
 export const IneligibilityReasonSchema = z
   .object({ code: z.string(), field: z.string(), message: z.string() })
@@ -108,7 +112,9 @@ const motivation = z.object({ motivation: text(5_000) }).strict();
 export const commandPayloads = {
   ASSIGN_BODY: z
     .object({
-      implementingBody: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'the id of a registered implementing body, e.g. socialfare'),
+      implementingBody: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, 'the id of a registered implementing body, e.g. socialfare'),
       consultant: z.object({ name: text(200), email: z.email() }).strict(),
     })
     .strict(),
@@ -138,10 +144,14 @@ export const commandPayloads = {
 export const systemPayloads = {
   CONFIRM_ELIGIBILITY: empty,
   REJECT_INELIGIBLE: z.object({ reasons: z.array(IneligibilityReasonSchema).min(1) }).strict(),
-  RECORD_VERIFIED_HOURS: z.object({ verifiedMinutes: z.number().int().nonnegative(), discarded: z.array(z.string()) }).strict(),
+  RECORD_VERIFIED_HOURS: z
+    .object({ verifiedMinutes: z.number().int().nonnegative(), discarded: z.array(z.string()) })
+    .strict(),
   DOCUMENT_STORED: z.object({ document: StoredDocumentSchema }).strict(),
   LAPSE: z.object({ deadline: z.string(), dueAt: z.string() }).strict(),
-  RECORD_BUDGET: z.object({ status: z.enum(['reserved', 'waiting']), position: z.number().int().positive().nullable() }).strict(),
+  RECORD_BUDGET: z
+    .object({ status: z.enum(['reserved', 'waiting']), position: z.number().int().positive().nullable() })
+    .strict(),
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

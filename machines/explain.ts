@@ -1,5 +1,12 @@
 import type { SnapshotFrom } from 'xstate';
-import { applicationGuards, applicationMachine, evaluationProblems, preProjectProblems, type ApplicationContext, type ApplicationState } from './application.machine';
+import {
+  applicationGuards,
+  applicationMachine,
+  evaluationProblems,
+  preProjectProblems,
+  type ApplicationContext,
+  type ApplicationState,
+} from './application.machine';
 import { COMMAND_TYPES, type ApplicationEvent, type CommandType } from './events';
 
 export type ApplicationSnapshot = SnapshotFrom<typeof applicationMachine>;
@@ -15,7 +22,9 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
     `verified accompaniment hours are ${hours(c.verifiedMinutes)}, the rules require at least ${hours(c.rules.minimumAccompanimentMinutes)}` +
     (c.discardedSessions.length ? ` (not counted: ${c.discardedSessions.join('; ')})` : ''),
   isPreProjectAdmissible: (c, e) =>
-    e.type === 'SUBMIT_PRE_PROJECT' ? preProjectProblems(e.preProject, c.rules, c.deMinimisRoomCents).join('; ') : 'not a pre-project',
+    e.type === 'SUBMIT_PRE_PROJECT'
+      ? preProjectProblems(e.preProject, c.rules, c.deMinimisRoomCents).join('; ')
+      : 'not a pre-project',
   hasNewPreProject: (c) =>
     c.preProject === null
       ? 'no pre-project has been submitted yet (send SUBMIT_PRE_PROJECT first)'
@@ -24,8 +33,11 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
     c.eligibility === 'pending' ? 'eligibility is still being assessed' : 'the company is not eligible',
   isEligibilityPending: () => 'eligibility has already been assessed',
   mayDeclareConflict: (c, e) =>
-    e.type === 'DECLARE_CONFLICT' ? `${e.member} has already evaluated pre-project v${c.preProjectVersion}: the declaration stands` : 'not a declaration',
-  isEvaluationAdmissible: (c, e) => (e.type === 'SUBMIT_EVALUATION' ? (evaluationProblems(c, e) ?? 'not admissible') : 'not an evaluation'),
+    e.type === 'DECLARE_CONFLICT'
+      ? `${e.member} has already evaluated pre-project v${c.preProjectVersion}: the declaration stands`
+      : 'not a declaration',
+  isEvaluationAdmissible: (c, e) =>
+    e.type === 'SUBMIT_EVALUATION' ? (evaluationProblems(c, e) ?? 'not admissible') : 'not an evaluation',
   quorumApproves: () => 'the quorum has not approved',
   quorumRejects: () => 'the quorum has not rejected',
   quorumAsksIntegration: () => 'the quorum has not asked for integration',
@@ -38,7 +50,12 @@ const guardRefusals: Record<GuardName, (context: ApplicationContext, event: Appl
 };
 
 /** Guards that read the event's payload: without a payload we cannot tell, so they count as "possible". */
-const payloadGuards = new Set<GuardName>(['isPreProjectAdmissible', 'isFundingWithinAdmitted', 'mayDeclareConflict', 'isEvaluationAdmissible']);
+const payloadGuards = new Set<GuardName>([
+  'isPreProjectAdmissible',
+  'isFundingWithinAdmitted',
+  'mayDeclareConflict',
+  'isEvaluationAdmissible',
+]);
 
 interface TransitionLike {
   guard?: { type: string } | string;
@@ -51,7 +68,8 @@ function candidateTransitions(snapshot: ApplicationSnapshot, type: string): Tran
   return (node?.on as unknown as Record<string, TransitionLike[]> | undefined)?.[type] ?? [];
 }
 
-const guardName = (t: TransitionLike) => (typeof t.guard === 'string' ? t.guard : t.guard?.type) as GuardName | undefined;
+const guardName = (t: TransitionLike) =>
+  (typeof t.guard === 'string' ? t.guard : t.guard?.type) as GuardName | undefined;
 
 /**
  * Null when the machine accepts the event in this snapshot, otherwise the reason it does not:

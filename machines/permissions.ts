@@ -8,7 +8,17 @@ export type Role = (typeof ROLES)[number];
  * checks this again, so a command that slipped past an interface is still refused.
  */
 export const COMMANDS_BY_ROLE: Record<Role, readonly CommandType[]> = {
-  operator: ['ASSIGN_BODY', 'LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'RECORD_FUNDING', 'WITHDRAW'],
+  operator: [
+    'ASSIGN_BODY',
+    'LOG_SESSION',
+    'CONFIRM_SESSION',
+    'ATTACH_DOCUMENT',
+    'COMPLETE_ACCOMPANIMENT',
+    'SUBMIT_PRE_PROJECT',
+    'FORWARD_TO_COMMISSION',
+    'RECORD_FUNDING',
+    'WITHDRAW',
+  ],
   consultant: ['LOG_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'SUBMIT_PRE_PROJECT'],
   commission: ['DECLARE_CONFLICT', 'SUBMIT_EVALUATION', 'APPROVE', 'REJECT', 'REQUEST_INTEGRATION'],
   company: ['CONFIRM_SESSION', 'WITHDRAW'],
@@ -20,8 +30,13 @@ export const COMMANDS_BY_ROLE: Record<Role, readonly CommandType[]> = {
 const PERSONAL: readonly CommandType[] = ['DECLARE_CONFLICT', 'SUBMIT_EVALUATION'];
 
 /** Null when `role` (acting as `actor`) may send this command, otherwise why not. */
-export function permissionProblem(role: Role, actor: string, event: { type: CommandType; member?: string }): string | null {
+export function permissionProblem(
+  role: Role,
+  actor: string,
+  event: { type: CommandType; member?: string },
+): string | null {
   if (!COMMANDS_BY_ROLE[role]?.includes(event.type)) return `${event.type} is not a command the role ${role} can send`;
-  if (PERSONAL.includes(event.type) && event.member !== actor) return `${event.type} can only be sent by the member it names`;
+  if (PERSONAL.includes(event.type) && event.member !== actor)
+    return `${event.type} can only be sent by the member it names`;
   return null;
 }

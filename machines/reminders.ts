@@ -9,13 +9,19 @@ export interface Reminder {
 }
 
 /** Stable identity of one reminder: the same deadline and distance never remind twice. */
-export const reminderKey = (r: { deadline: Deadline; daysBefore: number }) => `${r.deadline.kind}:${r.deadline.dueAt}:${r.daysBefore}`;
+export const reminderKey = (r: { deadline: Deadline; daysBefore: number }) =>
+  `${r.deadline.kind}:${r.deadline.dueAt}:${r.daysBefore}`;
 
 /**
  * The next reminder still to send for a running deadline, or null. Reminders already due when the deadline
  * started (a deadline shorter than the reminder distance) are skipped, except the nearest one, sent at once.
  */
-export function nextReminder(deadline: Deadline | null, daysBefore: readonly number[], sent: ReadonlySet<string>, startedAt: number): Reminder | null {
+export function nextReminder(
+  deadline: Deadline | null,
+  daysBefore: readonly number[],
+  sent: ReadonlySet<string>,
+  startedAt: number,
+): Reminder | null {
   if (!deadline) return null;
   const due = Date.parse(deadline.dueAt);
   const all = [...daysBefore]

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import { claimNextPendingNotification, markNotificationFailed, markNotificationRetry, markNotificationSent } from '../db/repositories/notifications';
+import {
+  claimNextPendingNotification,
+  markNotificationFailed,
+  markNotificationRetry,
+  markNotificationSent,
+} from '../db/repositories/notifications';
 import { isPermanentSmtpError, messageIdFor, type Mailer } from './mailer';
 import { asLocale, render, type RenderedMail } from './templates';
 
@@ -45,7 +50,10 @@ export async function deliverPending(db: Db, mailer: Mailer, options: DeliverOpt
   while (tried.length < limit) {
     // Counted only once the transaction has committed: a failed COMMIT reports nothing it did not record.
     const outcome = await db.transaction().execute(async (trx): Promise<'empty' | 'sent' | DeliveryFailure> => {
-      const row = await claimNextPendingNotification(trx, { exceptIds: tried, ...(options.applicationIds ? { applicationIds: options.applicationIds } : {}) });
+      const row = await claimNextPendingNotification(trx, {
+        exceptIds: tried,
+        ...(options.applicationIds ? { applicationIds: options.applicationIds } : {}),
+      });
       if (!row) return 'empty';
       tried.push(row.id);
 

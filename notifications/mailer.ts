@@ -49,7 +49,9 @@ const ID_LEFT_SAFE = /[A-Za-z0-9!#$&'*+\-/=?^_`{|}~.]/;
  */
 export function messageIdFor(idempotencyKey: string): string {
   const left = Array.from(idempotencyKey, (ch) =>
-    ID_LEFT_SAFE.test(ch) ? ch : Array.from(Buffer.from(ch, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    ID_LEFT_SAFE.test(ch)
+      ? ch
+      : Array.from(Buffer.from(ch, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   )
     .join('')
     .replace(/^\.|\.$/g, '%2E')
@@ -65,14 +67,16 @@ export function isPermanentSmtpError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as NodemailerError;
   if (typeof e.permanent === 'boolean') return e.permanent;
-  if (typeof e.responseCode === 'number') return e.responseCode >= 500 && e.responseCode < 600 && e.responseCode !== 503;
+  if (typeof e.responseCode === 'number')
+    return e.responseCode >= 500 && e.responseCode < 600 && e.responseCode !== 503;
   return e.code === 'EENVELOPE';
 }
 
 /** A nodemailer SMTP transport, one connection per message, with the programme's sender and Message-IDs. */
 export function createMailer(options: MailerOptions): Mailer {
   const url = new URL(options.smtpUrl);
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error(`SMTP URL must start with smtp:// or smtps://, got ${url.protocol}//`);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new Error(`SMTP URL must start with smtp:// or smtps://, got ${url.protocol}//`);
   const timeout = options.timeoutMs ?? 15_000;
   const transport = createTransport({
     url: options.smtpUrl,

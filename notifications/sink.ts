@@ -58,7 +58,8 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
     size: options.maxBytes ?? 10 * 1024 * 1024,
     closeTimeout: 2_000,
     onConnect(session, callback) {
-      if (!isLoopback(session.remoteAddress)) return callback(new Error('the mail sink accepts local connections only'));
+      if (!isLoopback(session.remoteAddress))
+        return callback(new Error('the mail sink accepts local connections only'));
       callback();
     },
     onData(stream, session, callback) {
@@ -67,7 +68,9 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
       stream.on('error', (err: Error) => callback(err));
       stream.on('end', () => {
         if (stream.sizeExceeded) {
-          const err = Object.assign(new Error('message exceeds the size limit of the mail sink'), { responseCode: 552 });
+          const err = Object.assign(new Error('message exceeds the size limit of the mail sink'), {
+            responseCode: 552,
+          });
           return callback(err);
         }
         const arrived = new Date();
@@ -77,7 +80,11 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
         const trace = `Return-Path: <${oneLine(mailFrom)}>\r\nX-Envelope-To: ${oneLine(rcptTo)}\r\n`;
         const raw = Buffer.concat([Buffer.from(trace, 'utf8'), ...chunks]);
         counter += 1;
-        const hash = createHash('sha256').update(raw).update(`${session.id}:${counter}:${process.hrtime.bigint()}`).digest('hex').slice(0, 10);
+        const hash = createHash('sha256')
+          .update(raw)
+          .update(`${session.id}:${counter}:${process.hrtime.bigint()}`)
+          .digest('hex')
+          .slice(0, 10);
         const name = `${stamp(arrived)}-${hash}.eml`;
         const tmp = path.join(dir, `.${name}.tmp`);
         // Written aside then renamed: a reader never sees half a message, and the client hears 250 only once stored.
@@ -94,7 +101,10 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
   const onError = (_err: Error) => undefined;
 
   await new Promise<void>((resolve, reject) => {
-    const failed = (err: Error) => reject(new Error(`mail sink could not listen on ${host}:${options.port ?? 2525}: ${err.message}`, { cause: err }));
+    const failed = (err: Error) =>
+      reject(
+        new Error(`mail sink could not listen on ${host}:${options.port ?? 2525}: ${err.message}`, { cause: err }),
+      );
     server.once('error', failed);
     server.listen(options.port ?? 2525, host, () => {
       server.off('error', failed);
@@ -193,7 +203,8 @@ function splitMessage(raw: string): { headers: Record<string, string>; body: str
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (!(name in headers)) headers[name] = decodeWords(Buffer.from(line.slice(colon + 1).trim(), 'latin1').toString('utf8'));
+    if (!(name in headers))
+      headers[name] = decodeWords(Buffer.from(line.slice(colon + 1).trim(), 'latin1').toString('utf8'));
   }
   return { headers, body };
 }
@@ -226,7 +237,8 @@ function decodeWords(value: string): string {
   return value
     .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, '$1')
     .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, charset: string, enc: string, data: string) => {
-      const bytes = enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : quotedPrintableBytes(data.replace(/_/g, ' '));
+      const bytes =
+        enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : quotedPrintableBytes(data.replace(/_/g, ' '));
       return decodeCharset(bytes, charset.replace(/\*.*$/, ''));
     });
 }

@@ -87,7 +87,7 @@ const STATE_WORDS: Record<string, Record<Locale, string>> = {
   submitted: { it: 'presentata', en: 'submitted' },
   accompaniment: { it: 'percorso di accompagnamento', en: 'accompaniment' },
   pre_project: { it: 'pre-progetto', en: 'pre-project' },
-  commission: { it: 'all\'esame della Commissione di Valutazione', en: 'under review by the evaluation commission' },
+  commission: { it: "all'esame della Commissione di Valutazione", en: 'under review by the evaluation commission' },
   admitted: { it: 'ammessa', en: 'admitted' },
   rejected: { it: 'non ammessa', en: 'rejected' },
   funded: { it: 'agevolazione erogata', en: 'funded' },
@@ -99,8 +99,11 @@ const stateWords = (state: string, locale: Locale) => STATE_WORDS[state]?.[local
 const DEADLINE_WORDS: Record<string, Record<Locale, string>> = {
   accompaniment: { it: 'completamento del percorso di accompagnamento', en: 'completion of the accompaniment' },
   integration_answer: { it: 'risposta alla richiesta di integrazioni', en: 'answer to the integration request' },
-  commission_decision: { it: 'decisione della Commissione di Valutazione', en: 'decision of the evaluation commission' },
-  funding: { it: 'erogazione dell\'agevolazione', en: 'disbursement of the financial support' },
+  commission_decision: {
+    it: 'decisione della Commissione di Valutazione',
+    en: 'decision of the evaluation commission',
+  },
+  funding: { it: "erogazione dell'agevolazione", en: 'disbursement of the financial support' },
 };
 const deadlineWords = (kind: string, locale: Locale) => DEADLINE_WORDS[kind]?.[locale] ?? kind.replace(/_/g, ' ');
 
@@ -152,7 +155,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   'application.commission': {
     it: (f) => ({
-      state: 'all\'esame della Commissione di Valutazione',
+      state: "all'esame della Commissione di Valutazione",
       lead: `il pre-progetto della domanda ${f.applicationId} è stato trasmesso alla Commissione di Valutazione, che lo esamina e decide sull'ammissione all'agevolazione.`,
     }),
     en: (f) => ({
@@ -162,7 +165,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   },
   'application.admitted': {
     it: (f) => ({
-      state: 'ammessa all\'agevolazione',
+      state: "ammessa all'agevolazione",
       lead: `la Commissione di Valutazione ha validato il pre-progetto: la domanda ${f.applicationId} è ammessa all'agevolazione del bando ${f.callId}.`,
       amountLabel: 'Agevolazione concessa',
     }),
@@ -293,7 +296,8 @@ export const TEMPLATE_NAMES: readonly string[] = Object.keys(TEMPLATES);
 /** A text field a particular template needs beyond the common facts. */
 function requiredText(f: MailFacts, template: string, field: string): string {
   const v = f.raw[field];
-  if (typeof v !== 'string' || v.trim() === '') throw new TemplateError(template, `required payload field "${field}" is missing`);
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new TemplateError(template, `required payload field "${field}" is missing`);
   return v;
 }
 
@@ -305,14 +309,16 @@ function confirmedFacts(f: MailFacts) {
 function deadlineOf(f: MailFacts, template: string) {
   if (!f.deadline) throw new TemplateError(template, 'required payload field "deadline" is missing');
   const daysBefore = f.raw.daysBefore;
-  if (typeof daysBefore !== 'number' || !Number.isInteger(daysBefore) || daysBefore < 0) throw new TemplateError(template, 'payload field "daysBefore" must be a whole number of days');
+  if (typeof daysBefore !== 'number' || !Number.isInteger(daysBefore) || daysBefore < 0)
+    throw new TemplateError(template, 'payload field "daysBefore" must be a whole number of days');
   return { kind: f.deadline.kind, daysBefore };
 }
 
 function sessionFacts(f: MailFacts) {
   const need = (field: string) => requiredText(f, 'session.confirmation', field);
   const expiresAt = new Date(need('expiresAt'));
-  if (Number.isNaN(expiresAt.getTime())) throw new TemplateError('session.confirmation', 'payload field "expiresAt" must be an ISO 8601 date');
+  if (Number.isNaN(expiresAt.getTime()))
+    throw new TemplateError('session.confirmation', 'payload field "expiresAt" must be an ISO 8601 date');
   return {
     date: need('date'),
     start: need('start'),
@@ -328,13 +334,30 @@ const GREETINGS: Record<Audience, Record<Locale, string>> = {
   company: { it: 'Gentile legale rappresentante,', en: 'Dear legal representative,' },
   consultant: { it: 'Gentile consulente,', en: 'Dear consultant,' },
   operator: { it: 'Gentile operatore,', en: 'Dear operator,' },
-  commission: { it: 'Gentile componente della Commissione di Valutazione,', en: 'Dear member of the evaluation commission,' },
+  commission: {
+    it: 'Gentile componente della Commissione di Valutazione,',
+    en: 'Dear member of the evaluation commission,',
+  },
 };
 
-const LAYOUT: Record<Locale, { subject: (id: string, state: string) => string; application: string; call: string; state: string; from: string; deadline: (what: string) => string; amount: string; motivation: string; reasons: string; footer: string }> = {
+const LAYOUT: Record<
+  Locale,
+  {
+    subject: (id: string, state: string) => string;
+    application: string;
+    call: string;
+    state: string;
+    from: string;
+    deadline: (what: string) => string;
+    amount: string;
+    motivation: string;
+    reasons: string;
+    footer: string;
+  }
+> = {
   it: {
     subject: (id, state) => `InnoSocialMetro - domanda ${id}: ${state}`,
-        application: 'Domanda',
+    application: 'Domanda',
     call: 'Bando',
     state: 'Nuovo stato',
     from: 'Stato precedente',
@@ -348,7 +371,7 @@ const LAYOUT: Record<Locale, { subject: (id: string, state: string) => string; a
   },
   en: {
     subject: (id, state) => `InnoSocialMetro - application ${id}: ${state}`,
-        application: 'Application',
+    application: 'Application',
     call: 'Call',
     state: 'New state',
     from: 'Previous state',
@@ -373,8 +396,10 @@ function checkPayload(template: string, payload: unknown): MailFacts {
   const p = payload as Record<string, unknown>;
   const text = (field: string, required: boolean): string | null => {
     const value = p[field];
-    if (value === undefined || value === null) return required ? fail(`required payload field "${field}" is missing`) : null;
-    if (typeof value !== 'string' || value.trim() === '') return fail(`payload field "${field}" must be a non-empty string`);
+    if (value === undefined || value === null)
+      return required ? fail(`required payload field "${field}" is missing`) : null;
+    if (typeof value !== 'string' || value.trim() === '')
+      return fail(`payload field "${field}" must be a non-empty string`);
     return value;
   };
 
@@ -384,7 +409,8 @@ function checkPayload(template: string, payload: unknown): MailFacts {
   const to = text('to', false);
   const event = text('event', false);
   const motivation = text('motivation', false);
-  if (to !== null && `application.${to}` !== template) fail(`payload field "to" is "${to}", which is not the state of this template`);
+  if (to !== null && `application.${to}` !== template)
+    fail(`payload field "to" is "${to}", which is not the state of this template`);
 
   let deadline: MailFacts['deadline'] = null;
   if (p.deadline !== undefined && p.deadline !== null) {
@@ -401,8 +427,11 @@ function checkPayload(template: string, payload: unknown): MailFacts {
     if (!Array.isArray(p.reasons)) fail('payload field "reasons" must be a list');
     // Plain strings, or the eligibility check's { code, field, message } objects.
     reasons = (p.reasons as unknown[]).map((r, i) => {
-      const message = typeof r === 'string' ? r : r && typeof r === 'object' ? (r as { message?: unknown }).message : undefined;
-      return typeof message === 'string' && message.trim() !== '' ? message : fail(`payload field "reasons[${i}]" must be a non-empty string`);
+      const message =
+        typeof r === 'string' ? r : r && typeof r === 'object' ? (r as { message?: unknown }).message : undefined;
+      return typeof message === 'string' && message.trim() !== ''
+        ? message
+        : fail(`payload field "reasons[${i}]" must be a non-empty string`);
     });
   }
 
@@ -415,9 +444,21 @@ function checkPayload(template: string, payload: unknown): MailFacts {
   }
 
   const audience = text('audience', false) ?? 'company';
-  if (!(AUDIENCES as readonly string[]).includes(audience)) fail(`payload field "audience" must be one of ${AUDIENCES.join(', ')}`);
+  if (!(AUDIENCES as readonly string[]).includes(audience))
+    fail(`payload field "audience" must be one of ${AUDIENCES.join(', ')}`);
 
-  return { applicationId, callId, from, event, deadline, motivation, reasons, amountCents, audience: audience as Audience, raw: p };
+  return {
+    applicationId,
+    callId,
+    from,
+    event,
+    deadline,
+    motivation,
+    reasons,
+    amountCents,
+    audience: audience as Audience,
+    raw: p,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -430,7 +471,8 @@ function checkPayload(template: string, payload: unknown): MailFacts {
 export function render(template: string, locale: Locale, payload: unknown): RenderedMail {
   const entry = Object.prototype.hasOwnProperty.call(TEMPLATES, template) ? TEMPLATES[template] : undefined;
   if (!entry) throw new TemplateError(template, `unknown template (known: ${TEMPLATE_NAMES.join(', ')})`);
-  if (!(LOCALES as readonly string[]).includes(locale)) throw new TemplateError(template, `unknown locale "${String(locale)}" (known: ${LOCALES.join(', ')})`);
+  if (!(LOCALES as readonly string[]).includes(locale))
+    throw new TemplateError(template, `unknown locale "${String(locale)}" (known: ${LOCALES.join(', ')})`);
   const facts = checkPayload(template, payload);
   const words = entry[locale](facts);
   const l = LAYOUT[locale];
@@ -438,8 +480,12 @@ export function render(template: string, locale: Locale, payload: unknown): Rend
   const lines: string[] = [GREETINGS[facts.audience][locale], '', words.lead, ''];
   lines.push(`${l.application}: ${facts.applicationId}`, `${l.call}: ${facts.callId}`, `${l.state}: ${words.state}`);
   if (facts.from) lines.push(`${l.from}: ${stateWords(facts.from, locale)}`);
-  if (facts.deadline) lines.push(`${l.deadline(deadlineWords(facts.deadline.kind, locale))}: ${formatDate(facts.deadline.dueAt, locale)}`);
-  if (facts.amountCents !== null) lines.push(`${words.amountLabel ?? l.amount}: ${formatEuro(facts.amountCents, locale)}`);
+  if (facts.deadline)
+    lines.push(
+      `${l.deadline(deadlineWords(facts.deadline.kind, locale))}: ${formatDate(facts.deadline.dueAt, locale)}`,
+    );
+  if (facts.amountCents !== null)
+    lines.push(`${words.amountLabel ?? l.amount}: ${formatEuro(facts.amountCents, locale)}`);
   if (words.extra) lines.push(...words.extra);
   if (facts.motivation) lines.push('', `${l.motivation}:`, facts.motivation.trim());
   if (facts.reasons.length > 0) lines.push('', `${l.reasons}:`, ...facts.reasons.map((r) => `- ${r.trim()}`));

@@ -53,7 +53,10 @@ if (mode === 'install') process.exit(0);
 build();
 if (mode === 'start') {
   // exec-like: the system's own start script owns signals and output from here on.
-  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'scripts', 'start.js'), ...rest], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'scripts', 'start.js'), ...rest], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   process.exit(r.status ?? 0);
 } else if (mode === 'test') {
   const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
@@ -61,7 +64,11 @@ if (mode === 'start') {
   run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
   run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', '.']);
   // PGlite loads its WebAssembly with a dynamic import, which jest's VM only allows with this flag.
-  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', jest, ...rest], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', jest, ...rest],
+    { cwd: root, stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 } else {
   console.error('usage: bootstrap.mjs install|start|test');

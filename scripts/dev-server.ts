@@ -31,7 +31,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-const saTypeName: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime' };
+const saTypeName: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  KEYWORD_LIST: 'KeywordList',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+};
 
 /**
  * Starts `temporal server start-dev` with our search attributes registered and waits until it answers.
@@ -39,10 +47,23 @@ const saTypeName: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: '
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const binary = resolveTemporalBinary('temporal');
   if (!binary) {
-    throw new Error('no Temporal CLI found: run `npm start` or `npm test` once to install it into .tools/, or set TEMPORAL_CLI_PATH');
+    throw new Error(
+      'no Temporal CLI found: run `npm start` or `npm test` once to install it into .tools/, or set TEMPORAL_CLI_PATH',
+    );
   }
   const port = options.port ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', options.namespace ?? 'default', '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-level',
+    'warn',
+  ];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiPort === null || options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
@@ -62,7 +83,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const state = await Promise.race([exited.then((code) => ({ exited: code })), new Promise((r) => setTimeout(r, 250)).then(() => null)]);
+    const state = await Promise.race([
+      exited.then((code) => ({ exited: code })),
+      new Promise((r) => setTimeout(r, 250)).then(() => null),
+    ]);
     if (state) throw new Error(`temporal dev server exited with ${state.exited}:\n${output}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1s' });

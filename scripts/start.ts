@@ -31,7 +31,8 @@ async function main() {
 
   console.log('[innosocial] starting Temporal dev server...');
   const server = await startDevServer({ port: temporalPort, uiPort, dbFile: path.join(dataDir, 'temporal.sqlite') });
-  if (host !== '127.0.0.1' && host !== 'localhost') console.warn(`[innosocial] note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
+  if (host !== '127.0.0.1' && host !== 'localhost')
+    console.warn(`[innosocial] note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
 
   const db = await openDatabase(config);
   const tokenNote = await ensureOperatorToken(config, db);
@@ -89,7 +90,8 @@ Ctrl-C stops everything.`);
  */
 async function ensureOperatorToken(config: Config, db: Db): Promise<string> {
   const file = tokenFile(config);
-  if ((await countUsers(db)) > 0) return existsSync(file) ? `token in ${file}` : 'users exist; ask an operator for a token (innosocial users add)';
+  if ((await countUsers(db)) > 0)
+    return existsSync(file) ? `token in ${file}` : 'users exist; ask an operator for a token (innosocial users add)';
   const { token } = await createUser(db, { name: 'first operator (created by npm start)', role: 'operator' });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return `token created in ${file}`;

@@ -8,8 +8,18 @@ export interface ResolvedBinary {
   source: 'environment' | 'PATH' | 'project';
 }
 
-const ENV_VARS: Record<BinaryName, string> = { temporal: 'TEMPORAL_CLI_PATH', 'temporal-test-server': 'TEMPORAL_TEST_SERVER_PATH' };
-export const PROJECT_TOOLS = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '', '.tools', 'venv', 'bin');
+const ENV_VARS: Record<BinaryName, string> = {
+  temporal: 'TEMPORAL_CLI_PATH',
+  'temporal-test-server': 'TEMPORAL_TEST_SERVER_PATH',
+};
+export const PROJECT_TOOLS = path.resolve(
+  __dirname,
+  '..',
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '',
+  '.tools',
+  'venv',
+  'bin',
+);
 
 const executable = (file: string) => {
   try {

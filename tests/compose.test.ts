@@ -39,7 +39,9 @@ test('the stack has every service', () => {
 
 test('every image, in the compose file and the Dockerfile, is pinned to a version', () => {
   // A service that is not built here runs an image, so an unnamed one counts as unpinned.
-  const composeImages = Object.entries(services).filter(([, s]) => !s.build).map(([name, s]) => s.image ?? `${name}: no image`);
+  const composeImages = Object.entries(services)
+    .filter(([, s]) => !s.build)
+    .map(([name, s]) => s.image ?? `${name}: no image`);
   const fromImages = [...read('Dockerfile').matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)/gim)].map((m) => m[1]!);
   expect(fromImages.length).toBeGreaterThan(0);
   expect([...composeImages, ...fromImages].filter((image) => !isPinned(image))).toEqual([]);
@@ -74,13 +76,17 @@ test('the one-shot service registers exactly the search attributes the workflows
 });
 
 describe('the app commands run what `tsc -p tsconfig.build.json` emits', () => {
-  const base = JSON.parse(read('tsconfig.json')) as { include: string[]; compilerOptions: { outDir: string; rootDir: string } };
+  const base = JSON.parse(read('tsconfig.json')) as {
+    include: string[];
+    compilerOptions: { outDir: string; rootDir: string };
+  };
   const build = JSON.parse(read('tsconfig.build.json')) as { include?: string[] };
   const { outDir, rootDir } = base.compilerOptions;
   const include = build.include ?? base.include;
 
   // tsc writes <rootDir>/x.ts to <outDir>/x.js.
-  const sourceOf = (script: string) => path.posix.join(rootDir, path.posix.relative(outDir, script)).replace(/\.js$/, '.ts');
+  const sourceOf = (script: string) =>
+    path.posix.join(rootDir, path.posix.relative(outDir, script)).replace(/\.js$/, '.ts');
 
   test.each([
     ['worker', 'worker.ts'],

@@ -20,7 +20,12 @@ import { initialTransition, transition } from 'xstate';
 import type { Activities } from '../activities';
 import type { ApplicationForm } from '../domain/application';
 import { machineRules, type CallRules } from '../domain/rules';
-import { applicationMachine, supportOf, type ApplicationContext, type ApplicationState } from '../machines/application.machine';
+import {
+  applicationMachine,
+  supportOf,
+  type ApplicationContext,
+  type ApplicationState,
+} from '../machines/application.machine';
 import { deadlineAfter, type Deadline } from '../machines/deadlines';
 import { nextReminder, reminderKey } from '../machines/reminders';
 import {
@@ -110,7 +115,10 @@ const ACTIVITY_SUMMARIES: { [K in keyof Activities]: string } = {
 };
 
 const activities = Object.fromEntries(
-  Object.entries(ACTIVITY_SUMMARIES).map(([name, summary]) => [name, proxyActivities<Activities>({ ...ACTIVITY_OPTIONS, summary })[name as keyof Activities]]),
+  Object.entries(ACTIVITY_SUMMARIES).map(([name, summary]) => [
+    name,
+    proxyActivities<Activities>({ ...ACTIVITY_OPTIONS, summary })[name as keyof Activities],
+  ]),
 ) as unknown as Activities;
 
 const {
@@ -190,7 +198,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const refusedSignals: RefusedSignal[] = [...(carried?.refusedSignals ?? [])];
   const timeline: TimelineEntry[] = [...(carried?.timeline ?? [])];
   const historyTooLong = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER);
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().historyLength >= (input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER);
   const exclusive = serialized();
 
   const view = (): ApplicationView => {
@@ -251,7 +260,12 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   };
 
   const refuse = (event: { type: string }, reason: string) =>
-    ApplicationFailure.create({ type: FAILURE.refused, message: reason, nonRetryable: true, details: [{ event: event.type, state: stateOf(snapshot) }] });
+    ApplicationFailure.create({
+      type: FAILURE.refused,
+      message: reason,
+      nonRetryable: true,
+      details: [{ event: event.type, state: stateOf(snapshot) }],
+    });
 
   /**
    * One machine step. The effects the machine asks for run first: when one fails (a bad upload) the snapshot
@@ -312,7 +326,11 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
           return [];
         }
         case 'storeSession':
-          await recordSession({ applicationId, session: effect.params as SessionInput, consultant: snapshot.context.consultantEmail ?? 'unknown' });
+          await recordSession({
+            applicationId,
+            session: effect.params as SessionInput,
+            consultant: snapshot.context.consultantEmail ?? 'unknown',
+          });
           return reverifyHours();
         case 'confirmSession': {
           const params = effect.params as SessionConfirmation;
@@ -323,9 +341,18 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
           return reverifyHours();
         }
         case 'storeDocument':
-          return [{ type: 'DOCUMENT_STORED', document: await storeDocument({ applicationId, upload: effect.params as DocumentUpload }) }];
+          return [
+            {
+              type: 'DOCUMENT_STORED',
+              document: await storeDocument({ applicationId, upload: effect.params as DocumentUpload }),
+            },
+          ];
         case 'storePreProject':
-          await storePreProject({ applicationId, ...(effect.params as { version: number; preProject: PreProject }), submittedBy: meta.actor });
+          await storePreProject({
+            applicationId,
+            ...(effect.params as { version: number; preProject: PreProject }),
+            submittedBy: meta.actor,
+          });
           return [];
         case 'freezePreProject':
           await freezePreProject({ applicationId, version: (effect.params as { version: number }).version });
@@ -337,10 +364,19 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
             amountCents: (effect.params as { amountCents: number }).amountCents,
             callBudgetCents: rules.budgetCents,
           });
-          return [{ type: 'RECORD_BUDGET', status: outcome.status, position: outcome.status === 'waiting' ? outcome.position : null }];
+          return [
+            {
+              type: 'RECORD_BUDGET',
+              status: outcome.status,
+              position: outcome.status === 'waiting' ? outcome.position : null,
+            },
+          ];
         }
         case 'releaseBudget': {
-          const { promoted } = await releaseBudget({ applicationId, reason: (effect.params as { reason: string }).reason });
+          const { promoted } = await releaseBudget({
+            applicationId,
+            reason: (effect.params as { reason: string }).reason,
+          });
           await tellPromoted(promoted);
           return [];
         }
@@ -358,8 +394,17 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       }
     } catch (err) {
       // A mistake in what was sent (bad upload, unknown body, wrong code): the sender hears it, nothing changes.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && INPUT_ERROR_TYPES.includes(err.cause.type ?? '')) {
-        throw ApplicationFailure.create({ type: FAILURE.invalid, message: err.cause.message, nonRetryable: true, details: [[{ path: err.cause.message.split(':')[0], message: err.cause.message }]] });
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        INPUT_ERROR_TYPES.includes(err.cause.type ?? '')
+      ) {
+        throw ApplicationFailure.create({
+          type: FAILURE.invalid,
+          message: err.cause.message,
+          nonRetryable: true,
+          details: [[{ path: err.cause.message.split(':')[0], message: err.cause.message }]],
+        });
       }
       throw err;
     }
@@ -373,7 +418,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   async function reverifyHours(): Promise<ApplicationEvent[]> {
     const verified = await verifyAccompanimentHours({ applicationId, assignedAt });
     const discarded = verified.discarded.map((d) => d.reason);
-    const unchanged = verified.verifiedMinutes === snapshot.context.verifiedMinutes && discarded.join('\n') === snapshot.context.discardedSessions.join('\n');
+    const unchanged =
+      verified.verifiedMinutes === snapshot.context.verifiedMinutes &&
+      discarded.join('\n') === snapshot.context.discardedSessions.join('\n');
     return unchanged ? [] : [{ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: verified.verifiedMinutes, discarded }];
   }
 
@@ -386,7 +433,11 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   }
 
   function authorize(request: CommandRequest, event: ApplicationEvent) {
-    const problem = permissionProblem(request.meta?.role, request.meta?.actor, event as { type: CommandType; member?: string });
+    const problem = permissionProblem(
+      request.meta?.role,
+      request.meta?.actor,
+      event as { type: CommandType; member?: string },
+    );
     if (problem) throw ApplicationFailure.create({ type: FAILURE.forbidden, message: problem, nonRetryable: true });
   }
 
@@ -434,7 +485,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     exclusive(async () => {
       if (stateOf(snapshot) !== 'admitted' || snapshot.context.budget !== 'waiting') return;
       const status = await budgetStatus({ applicationId });
-      if (status?.status === 'reserved') await apply({ type: 'RECORD_BUDGET', status: 'reserved', position: null }, SYSTEM);
+      if (status?.status === 'reserved')
+        await apply({ type: 'RECORD_BUDGET', status: 'reserved', position: null }, SYSTEM);
       else if (status?.status === 'waiting' && status.position !== snapshot.context.budgetPosition) {
         await apply({ type: 'RECORD_BUDGET', status: 'waiting', position: status.position }, SYSTEM);
       }
@@ -458,21 +510,30 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   );
 
   if (carried) publish();
-  else await exclusive(async () => {
-    const submittedAt = new Date(Date.now()).toISOString();
-    const { reasons } = await registerApplication({
-      applicationId,
-      rules,
-      form,
-      actor: input.submittedBy.actor,
-      role: input.submittedBy.role,
-      occurredAt: submittedAt,
+  else
+    await exclusive(async () => {
+      const submittedAt = new Date(Date.now()).toISOString();
+      const { reasons } = await registerApplication({
+        applicationId,
+        rules,
+        form,
+        actor: input.submittedBy.actor,
+        role: input.submittedBy.role,
+        occurredAt: submittedAt,
+      });
+      timeline.push({
+        seq: 0,
+        at: submittedAt,
+        event: 'SUBMIT',
+        from: null,
+        to: 'submitted',
+        actor: input.submittedBy.actor,
+        role: input.submittedBy.role,
+      });
+      publish();
+      if (reasons.length > 0) await apply({ type: 'REJECT_INELIGIBLE', reasons }, SYSTEM);
+      else await apply({ type: 'CONFIRM_ELIGIBILITY' }, SYSTEM);
     });
-    timeline.push({ seq: 0, at: submittedAt, event: 'SUBMIT', from: null, to: 'submitted', actor: input.submittedBy.actor, role: input.submittedBy.role });
-    publish();
-    if (reasons.length > 0) await apply({ type: 'REJECT_INELIGIBLE', reasons }, SYSTEM);
-    else await apply({ type: 'CONFIRM_ELIGIBILITY' }, SYSTEM);
-  });
 
   // Deadlines and reminders are durable timers: `condition` with a timeout, woken early by any change.
   while (snapshot.status === 'active') {
@@ -493,14 +554,17 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     const state = stateOf(snapshot);
     const running = deadline;
-    const changed = () => snapshot.status !== 'active' || stateOf(snapshot) !== state || deadline !== running || historyTooLong();
+    const changed = () =>
+      snapshot.status !== 'active' || stateOf(snapshot) !== state || deadline !== running || historyTooLong();
     if (!running) {
       await condition(changed);
       continue;
     }
     const reminder = nextReminder(running, rules.reminders.daysBefore, remindersSent, deadlineStartedAt);
     const wakeAt = reminder ? reminder.at : Date.parse(running.dueAt);
-    const purpose = reminder ? `Reminder ${reminder.daysBefore} days before the ${running.kind} deadline` : `Deadline: ${running.kind}`;
+    const purpose = reminder
+      ? `Reminder ${reminder.daysBefore} days before the ${running.kind} deadline`
+      : `Deadline: ${running.kind}`;
     if (await conditionOrTimer(changed, Math.max(1, wakeAt - Date.now()), purpose)) continue;
     await exclusive(async () => {
       // An event may have landed while we waited for the lock: it wins over the timer.

@@ -18,11 +18,17 @@ export interface RouteDoc {
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
 
 function parameters(route: RouteDoc) {
   const out: unknown[] = [];
-  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+  for (const [where, schema] of [
+    ['path', route.params],
+    ['query', route.query],
+  ] as const) {
     if (!schema) continue;
     const s = json(schema) as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, prop] of Object.entries(s.properties ?? {})) {
@@ -30,8 +36,20 @@ function parameters(route: RouteDoc) {
     }
   }
   if (route.command) {
-    out.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' }, description: 'Becomes the update id: a retried request counts once' });
-    out.push({ name: 'Prefer', in: 'header', required: false, schema: { type: 'string', enum: ['respond-async'] }, description: 'Deliver as a signal and answer 202' });
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
+      description: 'Becomes the update id: a retried request counts once',
+    });
+    out.push({
+      name: 'Prefer',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', enum: ['respond-async'] },
+      description: 'Deliver as a signal and answer 202',
+    });
   }
   return out;
 }
@@ -44,10 +62,20 @@ export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) 
     const ok = route.produces
       ? { description: 'The file', content: { [route.produces]: { schema: { type: 'string', format: 'binary' } } } }
       : route.command
-        ? { description: 'Accepted; the application as it is now', content: { 'application/json': { schema: ref('ApplicationView') } } }
-        : { description: 'OK', content: { 'application/json': { schema: route.url === '/healthz' ? json(HealthSchema) : {} } } };
-    const responses: Record<string, unknown> = { [route.method === 'POST' && route.url === '/users' ? 201 : 200]: ok, 429: problemResponse('Too many requests') };
-    if (route.params || route.query || route.body) responses[400] = problemResponse('Invalid input: the problem names the field');
+        ? {
+            description: 'Accepted; the application as it is now',
+            content: { 'application/json': { schema: ref('ApplicationView') } },
+          }
+        : {
+            description: 'OK',
+            content: { 'application/json': { schema: route.url === '/healthz' ? json(HealthSchema) : {} } },
+          };
+    const responses: Record<string, unknown> = {
+      [route.method === 'POST' && route.url === '/users' ? 201 : 200]: ok,
+      429: problemResponse('Too many requests'),
+    };
+    if (route.params || route.query || route.body)
+      responses[400] = problemResponse('Invalid input: the problem names the field');
     if (Array.isArray(route.access)) {
       responses[401] = problemResponse('No valid bearer token');
       responses[403] = problemResponse('Not for your role, or not your application');
@@ -63,15 +91,26 @@ export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) 
       responses[415] = problemResponse('Body is not JSON');
     }
     if (route.produces) responses[410] = problemResponse('The stored copy is missing or damaged');
-    if (route.url === '/healthz') responses[503] = { description: 'Something is unreachable', content: { 'application/json': { schema: json(HealthSchema) } } };
+    if (route.url === '/healthz')
+      responses[503] = {
+        description: 'Something is unreachable',
+        content: { 'application/json': { schema: json(HealthSchema) } },
+      };
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       summary: route.summary,
-      description: route.access === 'public' ? 'No credential needed.' : route.access === 'code' ? 'No token: the single-use code is the credential.' : `Roles: ${route.access.join(', ')}.`,
+      description:
+        route.access === 'public'
+          ? 'No credential needed.'
+          : route.access === 'code'
+            ? 'No token: the single-use code is the credential.'
+            : `Roles: ${route.access.join(', ')}.`,
       ...(Array.isArray(route.access) ? { security: [{ bearer: [] }] } : { security: [] }),
       parameters: parameters(route),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(route.body) } } } } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: json(route.body) } } } }
+        : {}),
       responses,
     };
   }
@@ -80,27 +119,40 @@ export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) 
     info: {
       title: 'InnoSocialMetro API',
       version: '0.2.0',
-      description: 'For the evaluation commission, the consultants of the implementing bodies, operators and auditors. Errors are application/problem+json with a stable `code` and the offending field.',
+      description:
+        'For the evaluation commission, the consultants of the implementing bodies, operators and auditors. Errors are application/problem+json with a stable `code` and the offending field.',
     },
     servers: [{ url: serverUrl }],
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `innosocial users add`' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from `innosocial users add`' },
+      },
       schemas: { ApplicationView: json(ApplicationViewSchema), Problem: json(ProblemSchema) },
     },
   };
 }
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A self-contained page (no CDN: the machines it runs on may have no internet) rendering the OpenAPI document. */
 export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
   const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
-      const o = op as { summary: string; description: string; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { description: string }> };
-      const body = o.requestBody ? `<details><summary>Request body</summary><pre>${escape(JSON.stringify(o.requestBody.content['application/json']?.schema, null, 2))}</pre></details>` : '';
-      const responses = Object.entries(o.responses).map(([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`).join('');
+      const o = op as {
+        summary: string;
+        description: string;
+        requestBody?: { content: Record<string, { schema: unknown }> };
+        responses: Record<string, { description: string }>;
+      };
+      const body = o.requestBody
+        ? `<details><summary>Request body</summary><pre>${escape(JSON.stringify(o.requestBody.content['application/json']?.schema, null, 2))}</pre></details>`
+        : '';
+      const responses = Object.entries(o.responses)
+        .map(([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`)
+        .join('');
       return `<section><h2><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h2><p>${escape(o.summary)}. <em>${escape(o.description)}</em></p>${body}<ul>${responses}</ul></section>`;
     }),
   );

@@ -26,8 +26,20 @@ const titles: Record<string, string> = {
   internal: 'Internal error',
 };
 
-export function problem(code: ErrorCode | 'payload_too_large' | 'unsupported_media_type', status: number, detail: string, errors?: Problem['errors']): Problem {
-  return { type: `urn:innosocial:problem:${code}`, title: titles[code] ?? code, status, code, detail, ...(errors?.length ? { errors } : {}) };
+export function problem(
+  code: ErrorCode | 'payload_too_large' | 'unsupported_media_type',
+  status: number,
+  detail: string,
+  errors?: Problem['errors'],
+): Problem {
+  return {
+    type: `urn:innosocial:problem:${code}`,
+    title: titles[code] ?? code,
+    status,
+    code,
+    detail,
+    ...(errors?.length ? { errors } : {}),
+  };
 }
 
 export const fromUserError = (err: UserError) => problem(err.code, statusOf(err.code), err.message, err.details);

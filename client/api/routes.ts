@@ -1,13 +1,25 @@
 import { z } from 'zod';
 import { APPLICATION_STATES } from '../../machines/application.machine';
-import { COMMAND_TYPES, DocumentUploadSchema, PreProjectSchema, SessionConfirmationSchema, SessionSchema } from '../../machines/events';
+import {
+  COMMAND_TYPES,
+  DocumentUploadSchema,
+  PreProjectSchema,
+  SessionConfirmationSchema,
+  SessionSchema,
+} from '../../machines/events';
 import { ThemeSchema } from '../../domain/themes';
 
 /*
  * The schemas the routes validate with; the OpenAPI document is generated from these same objects.
  */
 
-export const ApplicationIdParams = z.object({ id: z.string().regex(/^[a-z0-9-]+\.[0-9a-f]{20}$/, 'an application id such as innosocialmetro-2023.0123456789abcdef0123') }).strict();
+export const ApplicationIdParams = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9-]+\.[0-9a-f]{20}$/, 'an application id such as innosocialmetro-2023.0123456789abcdef0123'),
+  })
+  .strict();
 export const DocumentParams = ApplicationIdParams.extend({ documentId: z.uuid() }).strict();
 export const UserIdParams = z.object({ userId: z.uuid() }).strict();
 export const CallParams = z.object({ callId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'a call id') }).strict();
@@ -15,8 +27,14 @@ export const CallParams = z.object({ callId: z.string().regex(/^[a-z0-9][a-z0-9-
 export const ListQuery = z
   .object({
     state: z.enum(APPLICATION_STATES as unknown as [string, ...string[]]).optional(),
-    call: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/).optional(),
-    body: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+    call: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,40}$/)
+      .optional(),
+    body: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/)
+      .optional(),
     theme: ThemeSchema.optional(),
   })
   .strict();
@@ -51,14 +69,25 @@ export const NewUserBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     role: z.enum(['operator', 'consultant', 'commission', 'auditor']),
-    body: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+    body: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/)
+      .optional(),
     chair: z.boolean().default(false),
   })
   .strict()
-  .refine((u) => (u.role === 'consultant') === (u.body !== undefined), { message: 'a consultant needs a body, and only a consultant has one', path: ['body'] })
-  .refine((u) => !u.chair || u.role === 'commission', { message: 'only a commission member can chair', path: ['chair'] });
+  .refine((u) => (u.role === 'consultant') === (u.body !== undefined), {
+    message: 'a consultant needs a body, and only a consultant has one',
+    path: ['body'],
+  })
+  .refine((u) => !u.chair || u.role === 'commission', {
+    message: 'only a commission member can chair',
+    path: ['chair'],
+  });
 
-export const IdempotencyKeyHeader = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, '8 to 128 characters of A-Z a-z 0-9 . _ : -');
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{8,128}$/, '8 to 128 characters of A-Z a-z 0-9 . _ : -');
 
 export const ApplicationViewSchema = z
   .object({
@@ -81,7 +110,20 @@ export const ProblemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.enum(['invalid_input', 'unauthorized', 'forbidden', 'rate_limited', 'document_unavailable', 'not_found', 'already_applied', 'event_refused', 'temporal_unavailable', 'payload_too_large', 'unsupported_media_type', 'internal']),
+    code: z.enum([
+      'invalid_input',
+      'unauthorized',
+      'forbidden',
+      'rate_limited',
+      'document_unavailable',
+      'not_found',
+      'already_applied',
+      'event_refused',
+      'temporal_unavailable',
+      'payload_too_large',
+      'unsupported_media_type',
+      'internal',
+    ]),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
   })

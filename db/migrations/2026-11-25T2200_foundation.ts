@@ -88,7 +88,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('sent_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('notification_outbox_unsent').on('notification_outbox').column('created_at').where(sql.ref('sent_at'), 'is', null).execute();
+  await db.schema
+    .createIndex('notification_outbox_unsent')
+    .on('notification_outbox')
+    .column('created_at')
+    .where(sql.ref('sent_at'), 'is', null)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -12,7 +12,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('committed_cents', 'bigint', (c) => c.notNull().defaultTo(0))
     .addCheckConstraint('call_budgets_total_not_negative', sql`total_cents >= 0`)
     // The last line of defence: no code path, not even a raw UPDATE, can commit more than the call's budget.
-    .addCheckConstraint('call_budgets_committed_within_total', sql`committed_cents >= 0 and committed_cents <= total_cents`)
+    .addCheckConstraint(
+      'call_budgets_committed_within_total',
+      sql`committed_cents >= 0 and committed_cents <= total_cents`,
+    )
     .execute();
 
   await db.schema
@@ -41,7 +44,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['call_id', 'queue_position'])
     .where(sql.ref('status'), '=', 'waiting')
     .execute();
-  await db.schema.createIndex('budget_reservations_by_call').on('budget_reservations').columns(['call_id', 'status']).execute();
+  await db.schema
+    .createIndex('budget_reservations_by_call')
+    .on('budget_reservations')
+    .columns(['call_id', 'status'])
+    .execute();
 
   await db.schema
     .createTable('budget_ledger')

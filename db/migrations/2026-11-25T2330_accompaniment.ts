@@ -28,7 +28,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addCheckConstraint('implementing_bodies_slug', sql`id ~ '^[a-z0-9][a-z0-9-]*$'`)
     .execute();
-  await db.insertInto('implementing_bodies').values(BODIES_2023.map(([id, name]) => ({ id, name }))).execute();
+  await db
+    .insertInto('implementing_bodies')
+    .values(BODIES_2023.map(([id, name]) => ({ id, name })))
+    .execute();
 
   await db.schema
     .createTable('consultants')

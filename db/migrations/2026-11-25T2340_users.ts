@@ -5,7 +5,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('users')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('operator', 'consultant', 'commission', 'auditor')`))
+    .addColumn('role', 'text', (c) =>
+      c.notNull().check(sql`role in ('operator', 'consultant', 'commission', 'auditor')`),
+    )
     .addColumn('body_id', 'text', (c) => c.references('implementing_bodies.id'))
     .addColumn('chair', 'boolean', (c) => c.notNull().defaultTo(false))
     // Only the SHA-256 of the token: a leaked table gives no way in.

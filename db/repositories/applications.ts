@@ -5,7 +5,11 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Inserts the application once; a retry finds it there and changes nothing. */
 export async function insertApplication(db: Executor, row: NewApplication): Promise<boolean> {
-  const result = await db.insertInto('applications').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+  const result = await db
+    .insertInto('applications')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 

@@ -97,7 +97,8 @@ function cents(value: string | number | bigint): number {
 }
 
 function requireCents(value: number, what: string, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) throw new BudgetError('INVALID_AMOUNT', `${what} must be an integer number of cents >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new BudgetError('INVALID_AMOUNT', `${what} must be an integer number of cents >= ${min}, got ${value}`);
 }
 
 /** Uses the transaction it is given, or opens one on the Kysely root. */
@@ -111,7 +112,12 @@ const adjustKey = (applicationId: string, finalAmountCents: number) => `adjust:$
 
 /** Locks the call's budget row for the rest of the transaction: the requests of one call go one at a time. */
 async function lockCall(trx: Trx, callId: string): Promise<{ totalCents: number; committedCents: number }> {
-  const row = await trx.selectFrom('call_budgets').select(['total_cents', 'committed_cents']).where('call_id', '=', callId).forUpdate().executeTakeFirst();
+  const row = await trx
+    .selectFrom('call_budgets')
+    .select(['total_cents', 'committed_cents'])
+    .where('call_id', '=', callId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw new BudgetError('UNKNOWN_CALL', `no budget for call ${callId}`);
   return { totalCents: cents(row.total_cents), committedCents: cents(row.committed_cents) };
 }
@@ -136,7 +142,16 @@ async function uncommit(trx: Trx, callId: string, amountCents: number): Promise<
 }
 
 /** One movement; a second one with the same key violates the unique index and rolls the whole transaction back. */
-async function record(trx: Trx, movement: { callId: string; applicationId: string; kind: 'reserve' | 'release' | 'adjust'; amountCents: number; key: string }) {
+async function record(
+  trx: Trx,
+  movement: {
+    callId: string;
+    applicationId: string;
+    kind: 'reserve' | 'release' | 'adjust';
+    amountCents: number;
+    key: string;
+  },
+) {
   await trx
     .insertInto('budget_ledger')
     .values({
@@ -161,7 +176,12 @@ async function waitingPosition(trx: Executor, callId: string, queuePosition: str
 }
 
 async function promotedBy(trx: Trx, cause: string): Promise<string[]> {
-  const rows = await trx.selectFrom('budget_reservations').select('application_id').where('promoted_by', '=', cause).orderBy('queue_position').execute();
+  const rows = await trx
+    .selectFrom('budget_reservations')
+    .select('application_id')
+    .where('promoted_by', '=', cause)
+    .orderBy('queue_position')
+    .execute();
   return rows.map((r) => r.application_id);
 }
 
@@ -188,14 +208,24 @@ async function promote(trx: Trx, callId: string, cause: string): Promise<string[
       .where('application_id', '=', head.application_id)
       .where('status', '=', 'waiting')
       .execute();
-    await record(trx, { callId, applicationId: head.application_id, kind: 'reserve', amountCents, key: reserveKey(head.application_id) });
+    await record(trx, {
+      callId,
+      applicationId: head.application_id,
+      kind: 'reserve',
+      amountCents,
+      key: reserveKey(head.application_id),
+    });
     promoted.push(head.application_id);
   }
   return promoted;
 }
 
 async function lockedReservation(trx: Trx, applicationId: string) {
-  const found = await trx.selectFrom('budget_reservations').select('call_id').where('application_id', '=', applicationId).executeTakeFirst();
+  const found = await trx
+    .selectFrom('budget_reservations')
+    .select('call_id')
+    .where('application_id', '=', applicationId)
+    .executeTakeFirst();
   if (!found) return undefined;
   // Call row first, then the reservation: the same lock order as reserve and promote, so no deadlock.
   await lockCall(trx, found.call_id);
@@ -210,7 +240,11 @@ async function lockedReservation(trx: Trx, applicationId: string) {
 /** Opens the call's ledger with the budget of its rules the first time; a budget already there is left alone. */
 export async function openCallBudget(db: Executor, callId: string, totalCents: number): Promise<void> {
   requireCents(totalCents, 'a call budget', 0);
-  await db.insertInto('call_budgets').values({ call_id: callId, total_cents: totalCents }).onConflict((oc) => oc.column('call_id').doNothing()).execute();
+  await db
+    .insertInto('call_budgets')
+    .values({ call_id: callId, total_cents: totalCents })
+    .onConflict((oc) => oc.column('call_id').doNothing())
+    .execute();
 }
 
 /**
@@ -220,7 +254,11 @@ export async function openCallBudget(db: Executor, callId: string, totalCents: n
 export async function ensureCallBudget(db: Executor, callId: string, totalCents: number): Promise<CallBudgetState> {
   requireCents(totalCents, 'a call budget', 0);
   return inTransaction(db, async (trx) => {
-    await trx.insertInto('call_budgets').values({ call_id: callId, total_cents: totalCents }).onConflict((oc) => oc.column('call_id').doNothing()).execute();
+    await trx
+      .insertInto('call_budgets')
+      .values({ call_id: callId, total_cents: totalCents })
+      .onConflict((oc) => oc.column('call_id').doNothing())
+      .execute();
     const current = await lockCall(trx, callId);
     if (current.totalCents === totalCents) return { ...current, promoted: [] };
     if (totalCents < current.committedCents) {
@@ -230,7 +268,8 @@ export async function ensureCallBudget(db: Executor, callId: string, totalCents:
       );
     }
     await trx.updateTable('call_budgets').set({ total_cents: totalCents }).where('call_id', '=', callId).execute();
-    const promoted = totalCents > current.totalCents ? await promote(trx, callId, `budget:${callId}:${totalCents}`) : [];
+    const promoted =
+      totalCents > current.totalCents ? await promote(trx, callId, `budget:${callId}:${totalCents}`) : [];
     const after = await lockCall(trx, callId);
     return { ...after, promoted };
   });
@@ -251,9 +290,15 @@ export async function reserve(db: Executor, request: ReserveRequest): Promise<Re
       .where('application_id', '=', applicationId)
       .executeTakeFirst();
     if (existing) {
-      if (existing.call_id !== callId) throw new BudgetError('OTHER_CALL', `application ${applicationId} already holds a reservation in call ${existing.call_id}`);
-      if (existing.status === 'waiting') return { status: 'waiting', position: await waitingPosition(trx, callId, existing.queue_position) };
-      if (existing.status === 'released') throw new BudgetError('ALREADY_RELEASED', `the reservation of application ${applicationId} was released`);
+      if (existing.call_id !== callId)
+        throw new BudgetError(
+          'OTHER_CALL',
+          `application ${applicationId} already holds a reservation in call ${existing.call_id}`,
+        );
+      if (existing.status === 'waiting')
+        return { status: 'waiting', position: await waitingPosition(trx, callId, existing.queue_position) };
+      if (existing.status === 'released')
+        throw new BudgetError('ALREADY_RELEASED', `the reservation of application ${applicationId} was released`);
       return { status: 'reserved' };
     }
 
@@ -267,7 +312,13 @@ export async function reserve(db: Executor, request: ReserveRequest): Promise<Re
     if (!someoneWaiting && (await tryCommit(trx, callId, amountCents))) {
       await trx
         .insertInto('budget_reservations')
-        .values({ application_id: applicationId, call_id: callId, amount_cents: amountCents, status: 'reserved', reserved_at: sql<string>`now()` })
+        .values({
+          application_id: applicationId,
+          call_id: callId,
+          amount_cents: amountCents,
+          status: 'reserved',
+          reserved_at: sql<string>`now()`,
+        })
         .execute();
       await record(trx, { callId, applicationId, kind: 'reserve', amountCents, key: reserveKey(applicationId) });
       return { status: 'reserved' };
@@ -319,17 +370,32 @@ export async function adjust(db: Executor, request: AdjustRequest): Promise<Adju
     const r = await lockedReservation(trx, applicationId);
     if (!r) throw new BudgetError('UNKNOWN_RESERVATION', `application ${applicationId} has no budget reservation`);
     const key = adjustKey(applicationId, finalAmountCents);
-    const done = await trx.selectFrom('budget_ledger').select('id').where('idempotency_key', '=', key).executeTakeFirst();
+    const done = await trx
+      .selectFrom('budget_ledger')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
     if (done) return { adjusted: true, promoted: await promotedBy(trx, key) };
-    if (r.status !== 'reserved') throw new BudgetError('NOT_RESERVED', `the reservation of application ${applicationId} is ${r.status}, not reserved`);
+    if (r.status !== 'reserved')
+      throw new BudgetError(
+        'NOT_RESERVED',
+        `the reservation of application ${applicationId} is ${r.status}, not reserved`,
+      );
     const current = cents(r.amount_cents);
     if (finalAmountCents > current) {
-      throw new BudgetError('INVALID_AMOUNT', `application ${applicationId}: the final amount ${finalAmountCents} exceeds the reserved ${current}`);
+      throw new BudgetError(
+        'INVALID_AMOUNT',
+        `application ${applicationId}: the final amount ${finalAmountCents} exceeds the reserved ${current}`,
+      );
     }
     if (finalAmountCents === current) return { adjusted: false, promoted: [] };
     const freed = current - finalAmountCents;
     await uncommit(trx, r.call_id, freed);
-    await trx.updateTable('budget_reservations').set({ amount_cents: finalAmountCents }).where('application_id', '=', applicationId).execute();
+    await trx
+      .updateTable('budget_reservations')
+      .set({ amount_cents: finalAmountCents })
+      .where('application_id', '=', applicationId)
+      .execute();
     await record(trx, { callId: r.call_id, applicationId, kind: 'adjust', amountCents: -freed, key });
     return { adjusted: true, promoted: await promote(trx, r.call_id, key) };
   });
@@ -345,16 +411,28 @@ export async function consume(db: Executor, applicationId: string): Promise<void
       .where('status', '=', 'reserved')
       .executeTakeFirst();
     if (updated.numUpdatedRows === 1n) return;
-    const r = await trx.selectFrom('budget_reservations').select('status').where('application_id', '=', applicationId).executeTakeFirst();
+    const r = await trx
+      .selectFrom('budget_reservations')
+      .select('status')
+      .where('application_id', '=', applicationId)
+      .executeTakeFirst();
     if (!r) throw new BudgetError('UNKNOWN_RESERVATION', `application ${applicationId} has no budget reservation`);
-    if (r.status !== 'consumed') throw new BudgetError('NOT_RESERVED', `the reservation of application ${applicationId} is ${r.status}, not reserved`);
+    if (r.status !== 'consumed')
+      throw new BudgetError(
+        'NOT_RESERVED',
+        `the reservation of application ${applicationId} is ${r.status}, not reserved`,
+      );
   });
 }
 
 /** One consistent snapshot of a call's budget (repeatable read when it opens its own transaction). */
 export async function budgetOverview(db: Executor, callId: string): Promise<BudgetOverview | undefined> {
   const read = async (trx: Executor): Promise<BudgetOverview | undefined> => {
-    const call = await trx.selectFrom('call_budgets').select(['total_cents', 'committed_cents']).where('call_id', '=', callId).executeTakeFirst();
+    const call = await trx
+      .selectFrom('call_budgets')
+      .select(['total_cents', 'committed_cents'])
+      .where('call_id', '=', callId)
+      .executeTakeFirst();
     if (!call) return undefined;
     const rows = await trx
       .selectFrom('budget_reservations')
@@ -363,7 +441,11 @@ export async function budgetOverview(db: Executor, callId: string): Promise<Budg
       .where('status', 'in', ['reserved', 'consumed', 'waiting'] satisfies BudgetReservationStatus[])
       .orderBy('queue_position')
       .execute();
-    const entry = (r: (typeof rows)[number]): BudgetEntry => ({ applicationId: r.application_id, amountCents: cents(r.amount_cents), reservedAt: r.reserved_at });
+    const entry = (r: (typeof rows)[number]): BudgetEntry => ({
+      applicationId: r.application_id,
+      amountCents: cents(r.amount_cents),
+      reservedAt: r.reserved_at,
+    });
     const totalCents = cents(call.total_cents);
     const committedCents = cents(call.committed_cents);
     return {
@@ -375,7 +457,12 @@ export async function budgetOverview(db: Executor, callId: string): Promise<Budg
       consumed: rows.filter((r) => r.status === 'consumed').map(entry),
       waiting: rows
         .filter((r) => r.status === 'waiting')
-        .map((r, i) => ({ applicationId: r.application_id, amountCents: cents(r.amount_cents), position: i + 1, requestedAt: r.requested_at })),
+        .map((r, i) => ({
+          applicationId: r.application_id,
+          amountCents: cents(r.amount_cents),
+          position: i + 1,
+          requestedAt: r.requested_at,
+        })),
     };
   };
   return db.isTransaction ? read(db) : db.transaction().setIsolationLevel('repeatable read').execute(read);

@@ -18,5 +18,10 @@ export async function insertDocument(db: Executor, row: NewDocument): Promise<Do
 }
 
 export async function documentsOf(db: Executor, applicationId: string): Promise<DocumentRow[]> {
-  return db.selectFrom('documents').selectAll().where('application_id', '=', applicationId).orderBy('created_at').execute();
+  return db
+    .selectFrom('documents')
+    .selectAll()
+    .where('application_id', '=', applicationId)
+    .orderBy('created_at')
+    .execute();
 }

@@ -4,11 +4,20 @@ import type { Executor } from './applications';
 
 /** Queues a message once per idempotency key; the key, enforced by a unique index, makes retries harmless. */
 export async function enqueueNotification(db: Executor, message: NewOutboxMessage): Promise<void> {
-  await db.insertInto('notification_outbox').values(message).onConflict((oc) => oc.column('idempotency_key').doNothing()).execute();
+  await db
+    .insertInto('notification_outbox')
+    .values(message)
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
 }
 
 export async function outboxFor(db: Executor, applicationId: string): Promise<OutboxMessage[]> {
-  return db.selectFrom('notification_outbox').selectAll().where('application_id', '=', applicationId).orderBy('id').execute();
+  return db
+    .selectFrom('notification_outbox')
+    .selectAll()
+    .where('application_id', '=', applicationId)
+    .orderBy('id')
+    .execute();
 }
 
 /**
@@ -19,9 +28,14 @@ export async function claimNextPendingNotification(
   trx: Executor,
   filter: { exceptIds?: readonly string[]; applicationIds?: readonly string[] } = {},
 ): Promise<OutboxMessage | undefined> {
-  let query = trx.selectFrom('notification_outbox').selectAll().where('sent_at', 'is', null).where('failed_at', 'is', null);
+  let query = trx
+    .selectFrom('notification_outbox')
+    .selectAll()
+    .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null);
   if (filter.exceptIds?.length) query = query.where('id', 'not in', [...filter.exceptIds]);
-  if (filter.applicationIds) query = query.where('application_id', 'in', filter.applicationIds.length ? [...filter.applicationIds] : ['']);
+  if (filter.applicationIds)
+    query = query.where('application_id', 'in', filter.applicationIds.length ? [...filter.applicationIds] : ['']);
   return query.orderBy('attempts').orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst();
 }
 
@@ -29,7 +43,12 @@ export async function claimNextPendingNotification(
 export async function markNotificationSent(db: Executor, id: string, messageId: string): Promise<void> {
   await db
     .updateTable('notification_outbox')
-    .set((eb) => ({ sent_at: sql<Date>`now()`, message_id: messageId, last_error: null, attempts: eb('attempts', '+', 1) }))
+    .set((eb) => ({
+      sent_at: sql<Date>`now()`,
+      message_id: messageId,
+      last_error: null,
+      attempts: eb('attempts', '+', 1),
+    }))
     .where('id', '=', id)
     .where('sent_at', 'is', null)
     .execute();

@@ -6,7 +6,10 @@ import type { Executor } from './applications';
  * Stores a session once: the same company cannot start two sessions at the same moment, so that is the key.
  * Says whether this call created it, so side effects that go with creation happen once.
  */
-export async function insertSession(db: Executor, row: NewAccompanimentSession): Promise<{ id: string; created: boolean }> {
+export async function insertSession(
+  db: Executor,
+  row: NewAccompanimentSession,
+): Promise<{ id: string; created: boolean }> {
   const inserted = await db
     .insertInto('accompaniment_sessions')
     .values(row)
@@ -28,7 +31,15 @@ export async function findSession(db: Executor, applicationId: string, date: str
     .executeTakeFirst();
 }
 
-const toLogged = (r: { id: string; application_id: string; consultant: string; session_date: string; starts_at: string; ends_at: string; confirmed_at: Date | null }): LoggedSession => ({
+const toLogged = (r: {
+  id: string;
+  application_id: string;
+  consultant: string;
+  session_date: string;
+  starts_at: string;
+  ends_at: string;
+  confirmed_at: Date | null;
+}): LoggedSession => ({
   id: r.id,
   applicationId: r.application_id,
   consultant: r.consultant,

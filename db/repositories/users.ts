@@ -9,11 +9,20 @@ export type PublicUser = Omit<User, 'token_hash'>;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Creates a user and returns its bearer token: shown once, only its hash is kept. */
-export async function createUser(db: Executor, input: { name: string; role: UserRole; bodyId?: string | null; chair?: boolean }): Promise<{ user: PublicUser; token: string }> {
+export async function createUser(
+  db: Executor,
+  input: { name: string; role: UserRole; bodyId?: string | null; chair?: boolean },
+): Promise<{ user: PublicUser; token: string }> {
   const token = `ism_${randomBytes(32).toString('base64url')}`;
   const row = await db
     .insertInto('users')
-    .values({ name: input.name, role: input.role, body_id: input.bodyId ?? null, chair: input.chair ?? false, token_hash: hashToken(token) })
+    .values({
+      name: input.name,
+      role: input.role,
+      body_id: input.bodyId ?? null,
+      chair: input.chair ?? false,
+      token_hash: hashToken(token),
+    })
     .returning(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at'])
     .executeTakeFirstOrThrow();
   return { user: row, token };
@@ -30,16 +39,28 @@ export async function userByToken(db: Executor, token: string): Promise<PublicUs
 }
 
 export async function listUsers(db: Executor): Promise<PublicUser[]> {
-  return db.selectFrom('users').select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at']).orderBy('created_at').execute();
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at'])
+    .orderBy('created_at')
+    .execute();
 }
 
 /** Revokes a user's token; says whether there was an active one. */
 export async function revokeUser(db: Executor, id: string): Promise<boolean> {
-  const result = await db.updateTable('users').set({ revoked_at: sql<Date>`now()` }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('users')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return (result.numUpdatedRows ?? 0n) > 0n;
 }
 
 export async function countUsers(db: Executor): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -50,7 +50,9 @@ const MAX_KILLS = 7;
 
 if (!databaseUrl) {
   test('chaos: skipped without PostgreSQL (DATABASE_URL unset)', () => {
-    console.warn('chaos.test.ts: DATABASE_URL is unset, so the worker-crash and conflicting-decision chaos tests are skipped: the worker runs as a child process and PGlite cannot be shared between processes. .ci/run sets DATABASE_URL.');
+    console.warn(
+      'chaos.test.ts: DATABASE_URL is unset, so the worker-crash and conflicting-decision chaos tests are skipped: the worker runs as a child process and PGlite cannot be shared between processes. .ci/run sets DATABASE_URL.',
+    );
     // What can be checked without servers: the expectations the census uses are sane.
     const schedule = sessionSchedule();
     const [plan] = makePlans('chaos-sanity', 1, schedule);
@@ -74,13 +76,23 @@ if (!databaseUrl) {
     if (!address) throw new Error('the jest global setup did not run (TEST_TEMPORAL_ADDRESS unset)');
     call = chaosCall();
     const taskQueue = `chaos-${randomUUID()}`;
-    config = loadConfig({ ...process.env, CALLS_DIR: call.callsDir, DOCUMENTS_DIR: call.documentsDir, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ID_SECRET });
+    config = loadConfig({
+      ...process.env,
+      CALLS_DIR: call.callsDir,
+      DOCUMENTS_DIR: call.documentsDir,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ID_SECRET,
+    });
     dbHandle = openChaosDb(databaseUrl!);
     connection = await Connection.connect({ address });
     client = new Client({ connection });
     service = new ApplicationService(client, config);
     const logFile = path.join(projectRoot, '.data', 'test', `chaos-worker-${call.callId}.log`);
-    worker = new WorkerProcess(workerEnvironment({ temporalAddress: address, taskQueue, databaseUrl: databaseUrl!, call }), logFile);
+    worker = new WorkerProcess(
+      workerEnvironment({ temporalAddress: address, taskQueue, databaseUrl: databaseUrl!, call }),
+      logFile,
+    );
     await worker.start();
     driver = new Driver({ client, service, db: dbHandle.db, thinkMs: [200, 700] });
   });
@@ -145,19 +157,36 @@ if (!databaseUrl) {
     // conflicting decision is the one an operator may take in commission: withdrawing the application. Should the
     // CLI's role be allowed to approve again, it approves.
     const cliDecision = permissionProblem('operator', 'op.cli', { type: 'APPROVE' }) === null ? 'APPROVE' : 'WITHDRAW';
-    const cliWins = cliDecision === 'APPROVE' ? { event: 'APPROVE', state: 'admitted' } : { event: 'WITHDRAW', state: 'withdrawn' };
+    const cliWins =
+      cliDecision === 'APPROVE' ? { event: 'APPROVE', state: 'admitted' } : { event: 'WITHDRAW', state: 'withdrawn' };
     const data = path.join(dir, 'decision.json');
-    writeFileSync(data, JSON.stringify(cliDecision === 'APPROVE' ? { motivation: 'approved at the desk' } : { reason: 'withdrawn at the desk' }));
+    writeFileSync(
+      data,
+      JSON.stringify(
+        cliDecision === 'APPROVE' ? { motivation: 'approved at the desk' } : { reason: 'withdrawn at the desk' },
+      ),
+    );
     // The chair of the commission records decisions over HTTP with a bearer token.
     const { token } = await createUser(dbHandle.db, { name: 'Chiara Chaos', role: 'commission', chair: true });
-    const env = { ...process.env, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE, CALLS_DIR: config.CALLS_DIR, ID_SECRET, INNOSOCIAL_ACTOR: 'op.cli' };
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+      CALLS_DIR: config.CALLS_DIR,
+      ID_SECRET,
+      INNOSOCIAL_ACTOR: 'op.cli',
+    };
     const cli = (...args: string[]) =>
       new Promise<{ code: number; stderr: string; ms: number }>((resolve) => {
         const t = Date.now();
-        execFile(process.execPath, [cliPath, ...args], { env }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr, ms: Date.now() - t }));
+        execFile(process.execPath, [cliPath, ...args], { env }, (err, _stdout, stderr) =>
+          resolve({ code: err ? Number(err.code ?? 1) : 0, stderr, ms: Date.now() - t }),
+        );
       });
     const acceptedUpdates = async (id: string) =>
-      ((await client.workflow.getHandle(id).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+      ((await client.workflow.getHandle(id).fetchHistory()).events ?? []).filter(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+      ).length;
     const reject = async (id: string) => {
       const response = await fetch(`${baseUrl}/applications/${id}/decision`, {
         method: 'POST',
@@ -177,24 +206,49 @@ if (!databaseUrl) {
         const id = plan.applicationId;
         const offset = calibration.ms * (0.85 + i * 0.075);
         const acceptedBefore = await acceptedUpdates(id);
-        const [viaCli, viaHttp] = await Promise.all([cli('send', id, cliDecision, '--data', data), sleep(offset).then(() => reject(id))]);
+        const [viaCli, viaHttp] = await Promise.all([
+          cli('send', id, cliDecision, '--data', data),
+          sleep(offset).then(() => reject(id)),
+        ]);
         const cliWon = viaCli.code === 0;
         const httpWon = viaHttp.status === 200;
         if (cliWon === httpWon) {
-          throw new Error(`${id}: expected exactly one decision to succeed, got CLI exit ${viaCli.code} (${viaCli.stderr.trim()}) and HTTP ${viaHttp.status} ${JSON.stringify(viaHttp.body).slice(0, 300)}`);
+          throw new Error(
+            `${id}: expected exactly one decision to succeed, got CLI exit ${viaCli.code} (${viaCli.stderr.trim()}) and HTTP ${viaHttp.status} ${JSON.stringify(viaHttp.body).slice(0, 300)}`,
+          );
         }
         if (cliWon) expect(viaHttp).toMatchObject({ status: 409 });
         else expect(viaCli).toMatchObject({ code: 4, stderr: expect.stringMatching(/not possible|final state/) });
 
-        const decisions = await dbHandle.db.selectFrom('audit_events').select(['event_type', 'from_state', 'to_state']).where('application_id', '=', id).where('from_state', '=', 'commission').execute();
-        expect(decisions).toEqual([{ event_type: cliWon ? cliWins.event : 'REJECT', from_state: 'commission', to_state: cliWon ? cliWins.state : 'rejected' }]);
+        const decisions = await dbHandle.db
+          .selectFrom('audit_events')
+          .select(['event_type', 'from_state', 'to_state'])
+          .where('application_id', '=', id)
+          .where('from_state', '=', 'commission')
+          .execute();
+        expect(decisions).toEqual([
+          {
+            event_type: cliWon ? cliWins.event : 'REJECT',
+            from_state: 'commission',
+            to_state: cliWon ? cliWins.state : 'rejected',
+          },
+        ]);
         expect((await service.view(id)).state).toBe(cliWon ? cliWins.state : 'rejected');
         // Whether both commands got past the validator (both accepted: the handlers' lock decided) or not.
         const accepted = (await acceptedUpdates(id)) - acceptedBefore;
-        outcomesSeen.push(`${cliWon ? 'CLI' : 'HTTP'} won at +${Math.round(offset)} ms${accepted > 1 ? ' (both accepted, the loser refused in the handler)' : ''}`);
-        if (cliWon && cliWins.state === 'admitted') await service.send(id, { type: 'WITHDRAW', reason: 'closing the test application' }, { actor: 'op', role: 'operator' });
+        outcomesSeen.push(
+          `${cliWon ? 'CLI' : 'HTTP'} won at +${Math.round(offset)} ms${accepted > 1 ? ' (both accepted, the loser refused in the handler)' : ''}`,
+        );
+        if (cliWon && cliWins.state === 'admitted')
+          await service.send(
+            id,
+            { type: 'WITHDRAW', reason: 'closing the test application' },
+            { actor: 'op', role: 'operator' },
+          );
       }
-      console.log(`chaos: conflicting decisions, ${cliDecision} from the CLI (start-up ${calibration.ms} ms) against REJECT over HTTP: ${outcomesSeen.join('; ')}`);
+      console.log(
+        `chaos: conflicting decisions, ${cliDecision} from the CLI (start-up ${calibration.ms} ms) against REJECT over HTTP: ${outcomesSeen.join('; ')}`,
+      );
     } finally {
       await api.close();
       rmSync(dir, { recursive: true, force: true });

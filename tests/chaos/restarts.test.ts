@@ -40,7 +40,9 @@ const APPLICATIONS = 10;
 
 if (!databaseUrl) {
   test('restarts: skipped without PostgreSQL (DATABASE_URL unset)', () => {
-    console.warn('restarts.test.ts: DATABASE_URL is unset, so the dev-server and PostgreSQL restart chaos tests are skipped: the worker runs as a child process and PGlite cannot be shared between processes. .ci/run sets DATABASE_URL.');
+    console.warn(
+      'restarts.test.ts: DATABASE_URL is unset, so the dev-server and PostgreSQL restart chaos tests are skipped: the worker runs as a child process and PGlite cannot be shared between processes. .ci/run sets DATABASE_URL.',
+    );
     expect(sessionSchedule().slots).toHaveLength(2);
   });
 }
@@ -58,9 +60,20 @@ interface Rig {
 async function rig(temporalAddress: string, dbUrl: string, db: Parameters<typeof census>[0]): Promise<Rig> {
   const call = chaosCall();
   const taskQueue = `chaos-${randomUUID()}`;
-  const config = loadConfig({ ...process.env, CALLS_DIR: call.callsDir, DOCUMENTS_DIR: call.documentsDir, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, ID_SECRET });
+  const config = loadConfig({
+    ...process.env,
+    CALLS_DIR: call.callsDir,
+    DOCUMENTS_DIR: call.documentsDir,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ID_SECRET,
+  });
   const logFile = path.join(projectRoot, '.data', 'test', `chaos-worker-${call.callId}.log`);
-  const worker = new WorkerProcess(workerEnvironment({ temporalAddress, taskQueue, databaseUrl: dbUrl, call }), logFile, { restartOnExit: true });
+  const worker = new WorkerProcess(
+    workerEnvironment({ temporalAddress, taskQueue, databaseUrl: dbUrl, call }),
+    logFile,
+    { restartOnExit: true },
+  );
   await worker.start();
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
@@ -140,42 +153,48 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
    * worker, and restarting it under them would fail their queries (and, see below, kill their processes). The test
    * starts a PostgreSQL of its own with the same binaries (PG_BIN) and restarts that one.
    */
-  (pgBin ? test : test.skip)(`PostgreSQL restarts with ${APPLICATIONS} applications in flight`, async () => {
-    const started = Date.now();
-    let pg: OwnPostgres | null = null;
-    try {
-      pg = startOwnPostgres(pgBin!, await freePort());
-    } catch (err) {
-      throw new Error(`cannot start a PostgreSQL of the test's own with ${pgBin}: ${(err as Error).message}`, { cause: err });
-    }
-    const dbHandle = await migrated(pg.url);
-    const r = await rig(process.env.TEST_TEMPORAL_ADDRESS!, pg.url, dbHandle.db);
-    try {
-      const plans = makePlans(r.call.callId, APPLICATIONS, sessionSchedule());
-      let restartMs = 0;
-      const { failures, at, hit } = await driveThrough(r.driver, plans, 0.4, async () => {
-        const t = Date.now();
-        pg!.restart();
-        restartMs = Date.now() - t;
-      });
-      const wrongOutcomes = failures.length ? [] : await outcomes(r.driver, plans);
-      const { problems, counts } = await census(dbHandle.db, plans, r.call);
-      const crashes = r.worker.crashes.map((c) => WorkerProcess.crashReason(c));
-      console.log(
-        `chaos: PostgreSQL restarted at ${at} (pg_ctl restart took ${restartMs} ms), ${plans.length} applications finished in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-          `${r.driver.stats.retries} calls retried; ${counts.audit} audit rows, ${counts.outbox} outbox rows; ${problems.length} problems` +
-          `\n  retried because: ${JSON.stringify(r.driver.stats.retryReasons)}`,
-      );
-      // The worker rides the restart out: the pool drops its dead connections and activities retry.
-      expect(crashes).toEqual([]);
-      expect(hit).toBe(true);
-      expect(failures).toEqual([]);
-      expect(wrongOutcomes).toEqual([]);
-      expect(problems).toEqual([]);
-    } finally {
-      await r.close();
-      await dbHandle.close();
-      pg.stop();
-    }
-  }, 240_000);
+  (pgBin ? test : test.skip)(
+    `PostgreSQL restarts with ${APPLICATIONS} applications in flight`,
+    async () => {
+      const started = Date.now();
+      let pg: OwnPostgres | null = null;
+      try {
+        pg = startOwnPostgres(pgBin!, await freePort());
+      } catch (err) {
+        throw new Error(`cannot start a PostgreSQL of the test's own with ${pgBin}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      const dbHandle = await migrated(pg.url);
+      const r = await rig(process.env.TEST_TEMPORAL_ADDRESS!, pg.url, dbHandle.db);
+      try {
+        const plans = makePlans(r.call.callId, APPLICATIONS, sessionSchedule());
+        let restartMs = 0;
+        const { failures, at, hit } = await driveThrough(r.driver, plans, 0.4, async () => {
+          const t = Date.now();
+          pg!.restart();
+          restartMs = Date.now() - t;
+        });
+        const wrongOutcomes = failures.length ? [] : await outcomes(r.driver, plans);
+        const { problems, counts } = await census(dbHandle.db, plans, r.call);
+        const crashes = r.worker.crashes.map((c) => WorkerProcess.crashReason(c));
+        console.log(
+          `chaos: PostgreSQL restarted at ${at} (pg_ctl restart took ${restartMs} ms), ${plans.length} applications finished in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+            `${r.driver.stats.retries} calls retried; ${counts.audit} audit rows, ${counts.outbox} outbox rows; ${problems.length} problems` +
+            `\n  retried because: ${JSON.stringify(r.driver.stats.retryReasons)}`,
+        );
+        // The worker rides the restart out: the pool drops its dead connections and activities retry.
+        expect(crashes).toEqual([]);
+        expect(hit).toBe(true);
+        expect(failures).toEqual([]);
+        expect(wrongOutcomes).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await r.close();
+        await dbHandle.close();
+        pg.stop();
+      }
+    },
+    240_000,
+  );
 });

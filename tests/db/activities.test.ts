@@ -9,7 +9,15 @@ import { loadComuni } from '../../config/comuni';
 import type { Db } from '../../db/connect';
 import { auditTrail } from '../../db/repositories/applications';
 import { outboxFor } from '../../db/repositories/notifications';
-import { applicationForm, dayFromToday, pdfBase64, preProject, projectRoot, rules2023, session } from '../support/fixtures';
+import {
+  applicationForm,
+  dayFromToday,
+  pdfBase64,
+  preProject,
+  projectRoot,
+  rules2023,
+  session,
+} from '../support/fixtures';
 import { confirmationCode } from '../support/system';
 import { backends, openTestDb } from '../support/database';
 
@@ -22,7 +30,13 @@ describe.each(backends)('activities against %s', (backend) => {
   beforeAll(async () => {
     db = await openTestDb(backend);
     documentsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-docs-'));
-    acts = createActivities({ db, territory: () => comuni, documentsDir, documentMaxBytes: 2_000, now: () => new Date(Date.now() + 30 * 86_400_000) });
+    acts = createActivities({
+      db,
+      territory: () => comuni,
+      documentsDir,
+      documentMaxBytes: 2_000,
+      now: () => new Date(Date.now() + 30 * 86_400_000),
+    });
   });
   afterAll(async () => {
     await db?.destroy();
@@ -30,7 +44,14 @@ describe.each(backends)('activities against %s', (backend) => {
 
   async function registered(form = applicationForm()) {
     const applicationId = `test.${randomUUID()}`;
-    const input = { applicationId, rules: rules2023, form, actor: 'op', role: 'operator', occurredAt: new Date().toISOString() };
+    const input = {
+      applicationId,
+      rules: rules2023,
+      form,
+      actor: 'op',
+      role: 'operator',
+      occurredAt: new Date().toISOString(),
+    };
     const first = await acts.registerApplication(input);
     return { applicationId, input, first };
   }
@@ -75,22 +96,41 @@ describe.each(backends)('activities against %s', (backend) => {
     const t1 = transition(applicationId, 1, 'submitted', 'accompaniment');
     await acts.recordTransition(t1);
     await acts.recordTransition(t1);
-    await acts.recordTransition({ ...transition(applicationId, 2, 'accompaniment', 'withdrawn'), eventType: 'WITHDRAW' });
+    await acts.recordTransition({
+      ...transition(applicationId, 2, 'accompaniment', 'withdrawn'),
+      eventType: 'WITHDRAW',
+    });
     await acts.recordTransition(t1);
     const trail = await auditTrail(db, applicationId);
-    expect(trail.map((r) => [r.seq, r.to_state])).toEqual([[0, 'submitted'], [1, 'accompaniment'], [2, 'withdrawn']]);
+    expect(trail.map((r) => [r.seq, r.to_state])).toEqual([
+      [0, 'submitted'],
+      [1, 'accompaniment'],
+      [2, 'withdrawn'],
+    ]);
     expect(trail[1]!.payload_digest).toMatch(/^[0-9a-f]{64}$/);
-    const app = await db.selectFrom('applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+    const app = await db
+      .selectFrom('applications')
+      .selectAll()
+      .where('id', '=', applicationId)
+      .executeTakeFirstOrThrow();
     expect(app).toMatchObject({ state: 'withdrawn', last_seq: 2, implementing_body: 'I3P scpa' });
     const mail = await outboxFor(db, applicationId);
-    expect(mail.map((m) => m.template)).toEqual(['application.submitted', 'application.accompaniment', 'application.withdrawn']);
+    expect(mail.map((m) => m.template)).toEqual([
+      'application.submitted',
+      'application.accompaniment',
+      'application.withdrawn',
+    ]);
     expect(new Set(mail.map((m) => m.idempotency_key)).size).toBe(3);
   });
 
   test('the audit trail is append-only', async () => {
     const { applicationId } = await registered();
-    await expect(sql`update audit_events set actor = 'mallory' where application_id = ${applicationId}`.execute(db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from audit_events where application_id = ${applicationId}`.execute(db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`update audit_events set actor = 'mallory' where application_id = ${applicationId}`.execute(db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_events where application_id = ${applicationId}`.execute(db)).rejects.toThrow(
+      /append-only/,
+    );
     expect((await auditTrail(db, applicationId))[0]!.actor).toBe('op');
   });
 
@@ -115,12 +155,19 @@ describe.each(backends)('activities against %s', (backend) => {
     const assignedAt = new Date().toISOString();
     expect((await acts.verifyAccompanimentHours({ applicationId, assignedAt })).verifiedMinutes).toBe(0);
 
-    await acts.confirmSession({ applicationId, date: s.date, start: s.start, code: await confirmationCode(db, applicationId, s.date, s.start) });
+    await acts.confirmSession({
+      applicationId,
+      date: s.date,
+      start: s.start,
+      code: await confirmationCode(db, applicationId, s.date, s.start),
+    });
     await confirmedSession(applicationId, session(dayFromToday(1), '12:00', '14:00'), consultant);
     await confirmedSession(applicationId, session(dayFromToday(2), '14:00', '17:30'), consultant);
     const verdict = await acts.verifyAccompanimentHours({ applicationId, assignedAt });
     expect(verdict.verifiedMinutes).toBe(4 * 60 + 3.5 * 60);
-    expect(verdict.discarded).toEqual([expect.objectContaining({ reason: expect.stringMatching(/overlaps the company's session/) })]);
+    expect(verdict.discarded).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/overlaps the company's session/) }),
+    ]);
   });
 
   test('a confirmation code is single-use, checked, and locked after five wrong tries', async () => {
@@ -129,12 +176,21 @@ describe.each(backends)('activities against %s', (backend) => {
     await acts.recordSession({ applicationId, session: s, consultant: 'c' });
     const code = await confirmationCode(db, applicationId, s.date, s.start);
     const wrong = code === '000000' ? '111111' : '000000';
-    await expect(acts.confirmSession({ applicationId, date: s.date, start: '11:00', code })).rejects.toMatchObject({ type: 'InvalidConfirmation', message: expect.stringMatching(/no such session/) });
-    await expect(acts.confirmSession({ applicationId, date: s.date, start: s.start, code: wrong })).rejects.toMatchObject({ type: 'InvalidConfirmation', message: expect.stringMatching(/^code: does not match/) });
+    await expect(acts.confirmSession({ applicationId, date: s.date, start: '11:00', code })).rejects.toMatchObject({
+      type: 'InvalidConfirmation',
+      message: expect.stringMatching(/no such session/),
+    });
+    await expect(
+      acts.confirmSession({ applicationId, date: s.date, start: s.start, code: wrong }),
+    ).rejects.toMatchObject({ type: 'InvalidConfirmation', message: expect.stringMatching(/^code: does not match/) });
     await acts.confirmSession({ applicationId, date: s.date, start: s.start, code });
     // A retry of the same confirmation is harmless; the hash is gone, so the code cannot serve again.
     await acts.confirmSession({ applicationId, date: s.date, start: s.start, code });
-    const row = await db.selectFrom('accompaniment_sessions').selectAll().where('application_id', '=', applicationId).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('accompaniment_sessions')
+      .selectAll()
+      .where('application_id', '=', applicationId)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ confirmation_code_hash: null, confirmation_attempts: 1 });
     expect(row.confirmed_at).toBeInstanceOf(Date);
 
@@ -142,23 +198,50 @@ describe.each(backends)('activities against %s', (backend) => {
     await acts.recordSession({ applicationId, session: t, consultant: 'c' });
     const right = await confirmationCode(db, applicationId, t.date, t.start);
     const bad = right === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 5; i++) await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: bad })).rejects.toThrow(/does not match/);
-    await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: right })).rejects.toThrow(/too many wrong codes/);
+    for (let i = 0; i < 5; i++)
+      await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: bad })).rejects.toThrow(
+        /does not match/,
+      );
+    await expect(acts.confirmSession({ applicationId, date: t.date, start: t.start, code: right })).rejects.toThrow(
+      /too many wrong codes/,
+    );
   });
 
   test('assignment needs a registered body, and a consultant belongs to one body', async () => {
     const { applicationId } = await registered();
     expect(await db.selectFrom('implementing_bodies').select('name').execute()).toHaveLength(15);
     const email = `anna.${randomUUID()}@example.org`;
-    await expect(acts.assignConsultant({ applicationId, implementingBody: 'acme', consultant: { name: 'Anna', email } })).rejects.toMatchObject({
+    await expect(
+      acts.assignConsultant({ applicationId, implementingBody: 'acme', consultant: { name: 'Anna', email } }),
+    ).rejects.toMatchObject({
       type: 'InvalidAssignment',
       message: expect.stringMatching(/^implementingBody: "acme" is not a registered/),
     });
-    const first = await acts.assignConsultant({ applicationId, implementingBody: 'socialfare', consultant: { name: 'Anna', email } });
+    const first = await acts.assignConsultant({
+      applicationId,
+      implementingBody: 'socialfare',
+      consultant: { name: 'Anna', email },
+    });
     expect(first).toMatchObject({ bodyId: 'socialfare', bodyName: 'SocialFare impresa sociale srl' });
-    expect(await acts.assignConsultant({ applicationId, implementingBody: 'socialfare', consultant: { name: 'Anna', email } })).toEqual(first);
-    await expect(acts.assignConsultant({ applicationId, implementingBody: 'i3p', consultant: { name: 'Anna', email: email.toUpperCase() } })).rejects.toThrow(/consults for socialfare, not i3p/);
-    const app = await db.selectFrom('applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+    expect(
+      await acts.assignConsultant({
+        applicationId,
+        implementingBody: 'socialfare',
+        consultant: { name: 'Anna', email },
+      }),
+    ).toEqual(first);
+    await expect(
+      acts.assignConsultant({
+        applicationId,
+        implementingBody: 'i3p',
+        consultant: { name: 'Anna', email: email.toUpperCase() },
+      }),
+    ).rejects.toThrow(/consults for socialfare, not i3p/);
+    const app = await db
+      .selectFrom('applications')
+      .selectAll()
+      .where('id', '=', applicationId)
+      .executeTakeFirstOrThrow();
     expect(app.consultant_id).toBe(first.consultantId);
   });
 
@@ -167,12 +250,35 @@ describe.each(backends)('activities against %s', (backend) => {
     await acts.storePreProject({ applicationId, version: 1, preProject: preProject(), submittedBy: 'cons' });
     await acts.storePreProject({ applicationId, version: 1, preProject: preProject(), submittedBy: 'cons' });
     await acts.freezePreProject({ applicationId, version: 1 });
-    await acts.storePreProject({ applicationId, version: 2, preProject: preProject({ title: 'Revised' }), submittedBy: 'cons' });
-    const rows = await db.selectFrom('pre_projects').selectAll().where('application_id', '=', applicationId).orderBy('version').execute();
-    expect(rows.map((r) => [r.version, (r.content as { title: string }).title, r.forwarded_at !== null])).toEqual([[1, 'Laboratorio di riuso tessile', true], [2, 'Revised', false]]);
-    await expect(sql`update pre_projects set content = '{}'::jsonb where application_id = ${applicationId} and version = 1`.execute(db)).rejects.toThrow(/immutable/);
-    await expect(sql`update pre_projects set forwarded_at = now() where application_id = ${applicationId} and version = 1`.execute(db)).rejects.toThrow(/immutable/);
-    await expect(sql`delete from pre_projects where application_id = ${applicationId}`.execute(db)).rejects.toThrow(/delete refused/);
+    await acts.storePreProject({
+      applicationId,
+      version: 2,
+      preProject: preProject({ title: 'Revised' }),
+      submittedBy: 'cons',
+    });
+    const rows = await db
+      .selectFrom('pre_projects')
+      .selectAll()
+      .where('application_id', '=', applicationId)
+      .orderBy('version')
+      .execute();
+    expect(rows.map((r) => [r.version, (r.content as { title: string }).title, r.forwarded_at !== null])).toEqual([
+      [1, 'Laboratorio di riuso tessile', true],
+      [2, 'Revised', false],
+    ]);
+    await expect(
+      sql`update pre_projects set content = '{}'::jsonb where application_id = ${applicationId} and version = 1`.execute(
+        db,
+      ),
+    ).rejects.toThrow(/immutable/);
+    await expect(
+      sql`update pre_projects set forwarded_at = now() where application_id = ${applicationId} and version = 1`.execute(
+        db,
+      ),
+    ).rejects.toThrow(/immutable/);
+    await expect(sql`delete from pre_projects where application_id = ${applicationId}`.execute(db)).rejects.toThrow(
+      /delete refused/,
+    );
   });
 
   test('a document is stored by content, once, and bad bytes are refused', async () => {
@@ -186,10 +292,20 @@ describe.each(backends)('activities against %s', (backend) => {
     expect(readFileSync(file).toString('base64')).toBe(upload.contentBase64);
     const rows = await db.selectFrom('documents').selectAll().where('application_id', '=', applicationId).execute();
     expect(rows).toHaveLength(1);
-    await expect(acts.storeDocument({ applicationId, upload: { ...upload, contentBase64: Buffer.from('MZ\x90\x00').toString('base64') } })).rejects.toMatchObject({
+    await expect(
+      acts.storeDocument({
+        applicationId,
+        upload: { ...upload, contentBase64: Buffer.from('MZ\x90\x00').toString('base64') },
+      }),
+    ).rejects.toMatchObject({
       type: 'InvalidDocument',
     });
-    await expect(acts.storeDocument({ applicationId, upload: { ...upload, contentBase64: Buffer.alloc(3_000, 0x25).toString('base64') } })).rejects.toThrow(/limit is 2000/);
+    await expect(
+      acts.storeDocument({
+        applicationId,
+        upload: { ...upload, contentBase64: Buffer.alloc(3_000, 0x25).toString('base64') },
+      }),
+    ).rejects.toThrow(/limit is 2000/);
 
     // Integrity on read: the bytes must still hash to the name they are filed under.
     expect((await readStoredDocument(documentsDir, stored.sha256)).toString('base64')).toBe(upload.contentBase64);

@@ -54,7 +54,8 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     return ids;
   }
 
-  const ledgerRows = (callId: string) => db.selectFrom('budget_ledger').selectAll().where('call_id', '=', callId).orderBy('id').execute();
+  const ledgerRows = (callId: string) =>
+    db.selectFrom('budget_ledger').selectAll().where('call_id', '=', callId).orderBy('id').execute();
 
   async function expectBalanced(callId: string) {
     const overview = await budgetOverview(db, callId);
@@ -67,11 +68,18 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
   test('reserves within the budget, and the overview shows numbers, not strings', async () => {
     const callId = await newCall(100_000);
     const [a, b] = await applications(callId, 2);
-    await expect(reserve(db, { applicationId: a!, callId, amountCents: 60_000 })).resolves.toEqual({ status: 'reserved' });
-    await expect(reserve(db, { applicationId: b!, callId, amountCents: 40_000 })).resolves.toEqual({ status: 'reserved' });
+    await expect(reserve(db, { applicationId: a!, callId, amountCents: 60_000 })).resolves.toEqual({
+      status: 'reserved',
+    });
+    await expect(reserve(db, { applicationId: b!, callId, amountCents: 40_000 })).resolves.toEqual({
+      status: 'reserved',
+    });
     const overview = await expectBalanced(callId);
     expect(overview).toMatchObject({ totalCents: 100_000, committedCents: 100_000, availableCents: 0, waiting: [] });
-    expect(overview.reserved.map((r) => [r.applicationId, r.amountCents])).toEqual([[a, 60_000], [b, 40_000]]);
+    expect(overview.reserved.map((r) => [r.applicationId, r.amountCents])).toEqual([
+      [a, 60_000],
+      [b, 40_000],
+    ]);
   });
 
   test('the database itself refuses over-commitment', async () => {
@@ -79,12 +87,17 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     const [a, b] = await applications(callId, 2);
     await reserve(db, { applicationId: a!, callId, amountCents: 30_000 });
     // Too much: the conditional UPDATE touches no row, so the application waits.
-    await expect(reserve(db, { applicationId: b!, callId, amountCents: 30_000 })).resolves.toEqual({ status: 'waiting', position: 1 });
+    await expect(reserve(db, { applicationId: b!, callId, amountCents: 30_000 })).resolves.toEqual({
+      status: 'waiting',
+      position: 1,
+    });
     // And a writer that bypasses the repository is stopped by the CHECK constraint.
-    await expect(sql`update call_budgets set committed_cents = committed_cents + 30000 where call_id = ${callId}`.execute(db)).rejects.toThrow(
-      /call_budgets_committed_within_total/,
-    );
-    await expect(sql`update call_budgets set total_cents = 10000 where call_id = ${callId}`.execute(db)).rejects.toThrow(/call_budgets_committed_within_total/);
+    await expect(
+      sql`update call_budgets set committed_cents = committed_cents + 30000 where call_id = ${callId}`.execute(db),
+    ).rejects.toThrow(/call_budgets_committed_within_total/);
+    await expect(
+      sql`update call_budgets set total_cents = 10000 where call_id = ${callId}`.execute(db),
+    ).rejects.toThrow(/call_budgets_committed_within_total/);
     await expect(ensureCallBudget(db, callId, 10_000)).rejects.toThrow(/already committed/);
     // The ledger is append-only.
     await expect(sql`delete from budget_ledger where call_id = ${callId}`.execute(db)).rejects.toThrow(/append-only/);
@@ -95,18 +108,34 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     const callId = await newCall(100_000);
     const [a, b, c, d, e] = await applications(callId, 5);
     expect(await reserve(db, { applicationId: a!, callId, amountCents: 70_000 })).toEqual({ status: 'reserved' });
-    expect(await reserve(db, { applicationId: b!, callId, amountCents: 50_000 })).toEqual({ status: 'waiting', position: 1 });
+    expect(await reserve(db, { applicationId: b!, callId, amountCents: 50_000 })).toEqual({
+      status: 'waiting',
+      position: 1,
+    });
     // 10,000 would fit, but b is waiting: no overtaking.
-    expect(await reserve(db, { applicationId: c!, callId, amountCents: 10_000 })).toEqual({ status: 'waiting', position: 2 });
-    expect(await reserve(db, { applicationId: d!, callId, amountCents: 40_000 })).toEqual({ status: 'waiting', position: 3 });
-    expect(await reserve(db, { applicationId: e!, callId, amountCents: 5_000 })).toEqual({ status: 'waiting', position: 4 });
+    expect(await reserve(db, { applicationId: c!, callId, amountCents: 10_000 })).toEqual({
+      status: 'waiting',
+      position: 2,
+    });
+    expect(await reserve(db, { applicationId: d!, callId, amountCents: 40_000 })).toEqual({
+      status: 'waiting',
+      position: 3,
+    });
+    expect(await reserve(db, { applicationId: e!, callId, amountCents: 5_000 })).toEqual({
+      status: 'waiting',
+      position: 4,
+    });
 
     // a lapses: 100,000 free; b (50k) and c (10k) fit, d (40k) fits exactly, e (5k) does not.
     expect(await release(db, { applicationId: a!, reason: 'lapsed' })).toEqual({ released: true, promoted: [b, c, d] });
     const overview = await expectBalanced(callId);
     expect(overview.committedCents).toBe(100_000);
     expect(overview.waiting).toEqual([expect.objectContaining({ applicationId: e, position: 1, amountCents: 5_000 })]);
-    const released = await db.selectFrom('budget_reservations').select(['status', 'release_reason']).where('application_id', '=', a!).executeTakeFirstOrThrow();
+    const released = await db
+      .selectFrom('budget_reservations')
+      .select(['status', 'release_reason'])
+      .where('application_id', '=', a!)
+      .executeTakeFirstOrThrow();
     expect(released).toEqual({ status: 'released', release_reason: 'lapsed' });
   });
 
@@ -118,14 +147,25 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     await reserve(db, { applicationId: c!, callId, amountCents: 10_000 });
     // 40,000 free: c would fit, but b is ahead and does not.
     expect(await adjust(db, { applicationId: a!, finalAmountCents: 50_000 })).toEqual({ adjusted: true, promoted: [] });
-    expect((await expectBalanced(callId)).waiting.map((w) => [w.applicationId, w.position])).toEqual([[b, 1], [c, 2]]);
+    expect((await expectBalanced(callId)).waiting.map((w) => [w.applicationId, w.position])).toEqual([
+      [b, 1],
+      [c, 2],
+    ]);
     // Down to 20,000: 80,000 free, b fits exactly, c then does not.
-    expect(await adjust(db, { applicationId: a!, finalAmountCents: 20_000 })).toEqual({ adjusted: true, promoted: [b] });
+    expect(await adjust(db, { applicationId: a!, finalAmountCents: 20_000 })).toEqual({
+      adjusted: true,
+      promoted: [b],
+    });
     const overview = await expectBalanced(callId);
     expect(overview.committedCents).toBe(100_000);
     expect(overview.waiting.map((w) => [w.applicationId, w.position])).toEqual([[c, 1]]);
     const kinds = (await ledgerRows(callId)).map((m) => [m.kind, Number(m.amount_cents)]);
-    expect(kinds).toEqual([['reserve', 60_000], ['adjust', -10_000], ['adjust', -30_000], ['reserve', 80_000]]);
+    expect(kinds).toEqual([
+      ['reserve', 60_000],
+      ['adjust', -10_000],
+      ['adjust', -30_000],
+      ['reserve', 80_000],
+    ]);
     await expect(adjust(db, { applicationId: a!, finalAmountCents: 30_000 })).rejects.toThrow(/exceeds the reserved/);
   });
 
@@ -134,12 +174,24 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     const [a, b, c] = await applications(callId, 3);
     expect(await reserve(db, { applicationId: a!, callId, amountCents: 90_000 })).toEqual({ status: 'reserved' });
     expect(await reserve(db, { applicationId: a!, callId, amountCents: 90_000 })).toEqual({ status: 'reserved' });
-    expect(await reserve(db, { applicationId: b!, callId, amountCents: 20_000 })).toEqual({ status: 'waiting', position: 1 });
-    expect(await reserve(db, { applicationId: b!, callId, amountCents: 20_000 })).toEqual({ status: 'waiting', position: 1 });
+    expect(await reserve(db, { applicationId: b!, callId, amountCents: 20_000 })).toEqual({
+      status: 'waiting',
+      position: 1,
+    });
+    expect(await reserve(db, { applicationId: b!, callId, amountCents: 20_000 })).toEqual({
+      status: 'waiting',
+      position: 1,
+    });
     expect(await ledgerRows(callId)).toHaveLength(1);
 
-    expect(await adjust(db, { applicationId: a!, finalAmountCents: 80_000 })).toEqual({ adjusted: true, promoted: [b] });
-    expect(await adjust(db, { applicationId: a!, finalAmountCents: 80_000 })).toEqual({ adjusted: true, promoted: [b] });
+    expect(await adjust(db, { applicationId: a!, finalAmountCents: 80_000 })).toEqual({
+      adjusted: true,
+      promoted: [b],
+    });
+    expect(await adjust(db, { applicationId: a!, finalAmountCents: 80_000 })).toEqual({
+      adjusted: true,
+      promoted: [b],
+    });
     expect(await reserve(db, { applicationId: b!, callId, amountCents: 20_000 })).toEqual({ status: 'reserved' });
     expect(await ledgerRows(callId)).toHaveLength(3);
 
@@ -169,10 +221,17 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     expect(await release(db, { applicationId: b!, reason: 'withdrawn' })).toEqual({ released: true, promoted: [c] });
     const overview = await expectBalanced(callId);
     expect(overview.waiting.map((w) => [w.applicationId, w.position])).toEqual([[d, 1]]);
-    expect(await reserve(db, { applicationId: d!, callId, amountCents: 20_000 })).toEqual({ status: 'waiting', position: 1 });
+    expect(await reserve(db, { applicationId: d!, callId, amountCents: 20_000 })).toEqual({
+      status: 'waiting',
+      position: 1,
+    });
     expect((await ledgerRows(callId)).map((m) => m.kind)).toEqual(['reserve', 'reserve']);
     // Raising the budget promotes too.
-    expect(await ensureCallBudget(db, callId, 110_000)).toEqual({ totalCents: 110_000, committedCents: 110_000, promoted: [d] });
+    expect(await ensureCallBudget(db, callId, 110_000)).toEqual({
+      totalCents: 110_000,
+      committedCents: 110_000,
+      promoted: [d],
+    });
     await expectBalanced(callId);
   });
 
@@ -181,7 +240,9 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     const [a] = await applications(callId, 1);
     const acts = budgetActivities({ db });
     // The budget the rules give is only used to open a ledger: this call's 10,000 stays as it is.
-    expect(await acts.reserveBudget({ applicationId: a!, callId, amountCents: 10_000, callBudgetCents: 999_999 })).toEqual({ status: 'reserved' });
+    expect(
+      await acts.reserveBudget({ applicationId: a!, callId, amountCents: 10_000, callBudgetCents: 999_999 }),
+    ).toEqual({ status: 'reserved' });
     expect(await acts.budgetStatus({ applicationId: a! })).toEqual({ status: 'reserved', position: null });
     expect((await budgetOverview(db, callId))?.totalCents).toBe(10_000);
     await acts.consumeBudget({ applicationId: a! });
@@ -189,7 +250,10 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
       type: 'BudgetRefused',
       nonRetryable: true,
     });
-    expect(await acts.releaseBudget({ applicationId: a!, reason: 'lapsed' })).toEqual({ released: false, promoted: [] });
+    expect(await acts.releaseBudget({ applicationId: a!, reason: 'lapsed' })).toEqual({
+      released: false,
+      promoted: [],
+    });
   });
 
   test('100 concurrent reservations: exactly the ones that fit are reserved, the rest wait in arrival order', async () => {
@@ -200,7 +264,9 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     const ids = await applications(callId, 100);
 
     const started = Date.now();
-    const outcomes = await Promise.all(ids.map((applicationId) => reserve(db, { applicationId, callId, amountCents: amount })));
+    const outcomes = await Promise.all(
+      ids.map((applicationId) => reserve(db, { applicationId, callId, amountCents: amount })),
+    );
     const elapsed = Date.now() - started;
     const outcomeOf = new Map<string, ReserveOutcome>(ids.map((id, i) => [id, outcomes[i]!]));
 
@@ -215,7 +281,9 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     expect(arrival.slice(0, fit).every((r) => r.status === 'reserved')).toBe(true);
     expect(arrival.slice(fit).every((r) => r.status === 'waiting')).toBe(true);
     arrival.forEach((r, i) =>
-      expect(outcomeOf.get(r.application_id)).toEqual(i < fit ? { status: 'reserved' } : { status: 'waiting', position: i - fit + 1 }),
+      expect(outcomeOf.get(r.application_id)).toEqual(
+        i < fit ? { status: 'reserved' } : { status: 'waiting', position: i - fit + 1 },
+      ),
     );
 
     const overview = await expectBalanced(callId);
@@ -233,7 +301,9 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
       release(db, { applicationId: arrival[0]!.application_id, reason: 'lapsed' }),
       release(db, { applicationId: arrival[1]!.application_id, reason: 'lapsed' }),
     ]);
-    expect([...r1.promoted, ...r2.promoted].sort()).toEqual([arrival[fit]!.application_id, arrival[fit + 1]!.application_id].sort());
+    expect([...r1.promoted, ...r2.promoted].sort()).toEqual(
+      [arrival[fit]!.application_id, arrival[fit + 1]!.application_id].sort(),
+    );
     expect((await expectBalanced(callId)).committedCents).toBe(fit * amount);
 
     console.info(

@@ -59,11 +59,24 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     const email = `rep.${randomUUID().slice(0, 8)}@example.org`;
     const form = applicationForm();
     form.company.legalRepresentative = { ...form.company.legalRepresentative, email };
-    await acts.registerApplication({ applicationId, rules: rules2023, form, actor: 'op', role: 'operator', occurredAt: new Date().toISOString() });
+    await acts.registerApplication({
+      applicationId,
+      rules: rules2023,
+      form,
+      actor: 'op',
+      role: 'operator',
+      occurredAt: new Date().toISOString(),
+    });
     return { applicationId, email };
   }
 
-  const step = (applicationId: string, seq: number, fromState: string, toState: string, deadline: { kind: string; dueAt: string } | null): TransitionRecord => ({
+  const step = (
+    applicationId: string,
+    seq: number,
+    fromState: string,
+    toState: string,
+    deadline: { kind: string; dueAt: string } | null,
+  ): TransitionRecord => ({
     applicationId,
     seq,
     eventType: 'TEST_STEP',
@@ -80,10 +93,27 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
   /** Submitted, then through accompaniment, pre-project and commission to admitted: five notifications. */
   async function admittedApplication() {
     const app = await registered();
-    await acts.recordTransition(step(app.applicationId, 1, 'submitted', 'accompaniment', { kind: 'accompaniment', dueAt: '2027-03-24T10:00:00.000Z' }));
-    await acts.recordTransition(step(app.applicationId, 2, 'accompaniment', 'pre_project', { kind: 'accompaniment', dueAt: '2027-03-24T10:00:00.000Z' }));
-    await acts.recordTransition(step(app.applicationId, 3, 'pre_project', 'commission', { kind: 'commission_decision', dueAt: '2027-05-10T10:00:00.000Z' }));
-    await acts.recordTransition(step(app.applicationId, 4, 'commission', 'admitted', { kind: 'funding', dueAt: '2027-11-06T10:00:00.000Z' }));
+    await acts.recordTransition(
+      step(app.applicationId, 1, 'submitted', 'accompaniment', {
+        kind: 'accompaniment',
+        dueAt: '2027-03-24T10:00:00.000Z',
+      }),
+    );
+    await acts.recordTransition(
+      step(app.applicationId, 2, 'accompaniment', 'pre_project', {
+        kind: 'accompaniment',
+        dueAt: '2027-03-24T10:00:00.000Z',
+      }),
+    );
+    await acts.recordTransition(
+      step(app.applicationId, 3, 'pre_project', 'commission', {
+        kind: 'commission_decision',
+        dueAt: '2027-05-10T10:00:00.000Z',
+      }),
+    );
+    await acts.recordTransition(
+      step(app.applicationId, 4, 'commission', 'admitted', { kind: 'funding', dueAt: '2027-11-06T10:00:00.000Z' }),
+    );
     return app;
   }
 
@@ -120,11 +150,19 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
 
     for (const row of outbox) {
       expect(row.sent_at).toBeInstanceOf(Date);
-      expect(row).toMatchObject({ attempts: 1, failed_at: null, last_error: null, message_id: messageIdFor(row.idempotency_key) });
+      expect(row).toMatchObject({
+        attempts: 1,
+        failed_at: null,
+        last_error: null,
+        message_id: messageIdFor(row.idempotency_key),
+      });
     }
 
     // A second run finds nothing to send.
-    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({ sent: 0, failed: [] });
+    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
+      sent: 0,
+      failed: [],
+    });
     expect(files()).toHaveLength(5);
   });
 
@@ -155,7 +193,13 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
 
     const report = await deliverPending(db, mailer, { applicationIds: [applicationId] });
     expect(report.sent).toBe(2);
-    expect(report.failed).toEqual([{ id: expect.any(String), error: expect.stringMatching(/"application\.archived": unknown template/), permanent: true }]);
+    expect(report.failed).toEqual([
+      {
+        id: expect.any(String),
+        error: expect.stringMatching(/"application\.archived": unknown template/),
+        permanent: true,
+      },
+    ]);
     expect((await listSinkMessages(dir)).map((m) => m.subject)).toEqual([
       expect.stringContaining('domanda ricevuta'),
       expect.stringContaining('domanda ritirata'),
@@ -167,22 +211,37 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     expect(bad.last_error).toMatch(/unknown template/);
 
     // Failed for good: later runs leave it alone.
-    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({ sent: 0, failed: [] });
+    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
+      sent: 0,
+      failed: [],
+    });
     expect(files()).toHaveLength(2);
   });
 
   test('an unreachable SMTP server keeps the rows pending with one more attempt each', async () => {
     const { applicationId } = await registered();
-    await acts.recordTransition(step(applicationId, 1, 'submitted', 'accompaniment', { kind: 'accompaniment', dueAt: '2027-03-24T10:00:00.000Z' }));
+    await acts.recordTransition(
+      step(applicationId, 1, 'submitted', 'accompaniment', {
+        kind: 'accompaniment',
+        dueAt: '2027-03-24T10:00:00.000Z',
+      }),
+    );
     const down = createMailer({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: FROM, timeoutMs: 2_000 });
     try {
       for (const run of [1, 2]) {
         const report = await deliverPending(db, down, { applicationIds: [applicationId] });
         expect(report.sent).toBe(0);
         expect(report.failed).toHaveLength(2);
-        for (const f of report.failed) expect(f).toMatchObject({ permanent: false, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+        for (const f of report.failed)
+          expect(f).toMatchObject({ permanent: false, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
         const rows = await outboxFor(db, applicationId);
-        for (const row of rows) expect(row).toMatchObject({ sent_at: null, failed_at: null, attempts: run, last_error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+        for (const row of rows)
+          expect(row).toMatchObject({
+            sent_at: null,
+            failed_at: null,
+            attempts: run,
+            last_error: expect.stringMatching(/ECONNREFUSED|connect/i),
+          });
       }
     } finally {
       down.close();
@@ -190,7 +249,10 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     expect(files()).toHaveLength(0);
 
     // The server is back: both go out, once.
-    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({ sent: 2, failed: [] });
+    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
+      sent: 2,
+      failed: [],
+    });
     const rows = await outboxFor(db, applicationId);
     expect(rows.map((r) => [r.attempts, r.last_error, r.sent_at instanceof Date])).toEqual([
       [3, null, true],
@@ -224,7 +286,12 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       onError: (err) => errors.push(err),
     });
     try {
-      await acts.recordTransition(step(applicationId, 1, 'submitted', 'accompaniment', { kind: 'accompaniment', dueAt: '2027-03-24T10:00:00.000Z' }));
+      await acts.recordTransition(
+        step(applicationId, 1, 'submitted', 'accompaniment', {
+          kind: 'accompaniment',
+          dueAt: '2027-03-24T10:00:00.000Z',
+        }),
+      );
       const deadline = Date.now() + 10_000;
       while ((await outboxFor(db, applicationId)).some((r) => r.sent_at === null) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 25));

@@ -17,18 +17,35 @@ afterAll(async () => {
 
 test('a long accompaniment continues as new, carrying the snapshot, and goes on to the end', async () => {
   const { applicationId: id } = await sys.service.apply(sys.form(), operator);
-  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++)
+    await new Promise((r) => setTimeout(r, 50));
   const firstRun = (await sys.client.workflow.getHandle(id).describe()).runId;
-  await sys.service.send(id, { type: 'ASSIGN_BODY', implementingBody: 'soges', consultant: { name: 'Sara', email: `sara.${randomUUID().slice(0, 8)}@soges.example.org` } }, operator);
+  await sys.service.send(
+    id,
+    {
+      type: 'ASSIGN_BODY',
+      implementingBody: 'soges',
+      consultant: { name: 'Sara', email: `sara.${randomUUID().slice(0, 8)}@soges.example.org` },
+    },
+    operator,
+  );
 
   // Sixteen half-hour sessions over sixteen days, each logged and confirmed: many messages, many events.
   for (let d = 1; d <= 16; d++) {
     const day = dayFromToday(d);
     await sys.service.send(id, { type: 'LOG_SESSION', session: session(day, '10:00', '10:30') }, operator);
-    await sys.service.send(id, { type: 'CONFIRM_SESSION', date: day, start: '10:00', code: await confirmationCode(sys.db, id, day, '10:00') }, operator);
+    await sys.service.send(
+      id,
+      { type: 'CONFIRM_SESSION', date: day, start: '10:00', code: await confirmationCode(sys.db, id, day, '10:00') },
+      operator,
+    );
   }
   const view = await sys.service.view(id);
-  expect(view).toMatchObject({ state: 'accompaniment', facts: { sessionsLogged: 16, verifiedHours: 8, implementingBody: 'soges' }, deadline: { kind: 'accompaniment' } });
+  expect(view).toMatchObject({
+    state: 'accompaniment',
+    facts: { sessionsLogged: 16, verifiedHours: 8, implementingBody: 'soges' },
+    deadline: { kind: 'accompaniment' },
+  });
 
   // More than one run by now, each short, and the history of the chain says how it went.
   const runs: { runId: string; events: number }[] = [];

@@ -38,7 +38,11 @@ async function inAccompaniment() {
   const id = await eligibleApplication();
   // One consultant per application: the same person cannot be in two companies' sessions at once.
   const tag = randomUUID().slice(0, 8);
-  const v = await send(id, { type: 'ASSIGN_BODY', implementingBody: 'socialfare', consultant: { name: `Marco Bianchi ${tag}`, email: `marco.${tag}@socialfare.example.org` } });
+  const v = await send(id, {
+    type: 'ASSIGN_BODY',
+    implementingBody: 'socialfare',
+    consultant: { name: `Marco Bianchi ${tag}`, email: `marco.${tag}@socialfare.example.org` },
+  });
   expect(v?.state).toBe('accompaniment');
   return id;
 }
@@ -70,8 +74,17 @@ test('an application goes from submission to funded, and every step is on record
   const id = await inAccompaniment();
   const afterSessions = await logEightHours(id);
   expect(afterSessions?.facts.verifiedHours).toBe(8);
-  const withDoc = await send(id, { type: 'ATTACH_DOCUMENT', document: { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() } }, consultant);
-  expect(withDoc?.facts.documents).toEqual([expect.objectContaining({ kind: 'pre_project', mediaType: 'application/pdf', filename: 'pre-progetto.pdf' })]);
+  const withDoc = await send(
+    id,
+    {
+      type: 'ATTACH_DOCUMENT',
+      document: { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() },
+    },
+    consultant,
+  );
+  expect(withDoc?.facts.documents).toEqual([
+    expect.objectContaining({ kind: 'pre_project', mediaType: 'application/pdf', filename: 'pre-progetto.pdf' }),
+  ]);
   await send(id, { type: 'COMPLETE_ACCOMPANIMENT' });
   await send(id, { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }, consultant);
   const inCommissionView = await send(id, { type: 'FORWARD_TO_COMMISSION' });
@@ -86,32 +99,63 @@ test('an application goes from submission to funded, and every step is on record
   expect(described.typedSearchAttributes.get(SA.admittedCents)).toBe(4_000_000);
   expect(described.typedSearchAttributes.get(SA.deadline)).toEqual(new Date(admitted!.deadline!.dueAt));
   expect(await described.staticSummary()).toBe(`Application to ${sys.callId} under rules v1`);
-  const visible = JSON.stringify([id, await described.staticSummary(), described.typedSearchAttributes.getAll().map((p) => p.value)]);
-  const company = await sys.db.selectFrom('applications').select(['vat_number', 'legal_name', 'representative_email']).where('id', '=', id).executeTakeFirstOrThrow();
-  for (const personal of [company.vat_number, company.legal_name, company.representative_email, 'Giulia']) expect(visible).not.toContain(personal);
+  const visible = JSON.stringify([
+    id,
+    await described.staticSummary(),
+    described.typedSearchAttributes.getAll().map((p) => p.value),
+  ]);
+  const company = await sys.db
+    .selectFrom('applications')
+    .select(['vat_number', 'legal_name', 'representative_email'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  for (const personal of [company.vat_number, company.legal_name, company.representative_email, 'Giulia'])
+    expect(visible).not.toContain(personal);
   const funded = await send(id, { type: 'RECORD_FUNDING', amountCents: 4_000_000, disbursedOn: dayFromToday(0) });
   expect(funded).toMatchObject({ state: 'funded', final: true, allowedCommands: [] });
   await expect(outcome(id)).resolves.toMatchObject({ state: 'funded', fundedCents: 4_000_000 });
 
   const trail = await auditTrail(sys.db, id);
-  expect(trail.map((r) => r.to_state)).toEqual(expect.arrayContaining(['submitted', 'accompaniment', 'pre_project', 'commission', 'admitted', 'funded']));
+  expect(trail.map((r) => r.to_state)).toEqual(
+    expect.arrayContaining(['submitted', 'accompaniment', 'pre_project', 'commission', 'admitted', 'funded']),
+  );
   expect(trail.map((r) => r.seq)).toEqual(trail.map((_, i) => i));
-  expect(trail.find((r) => r.event_type === 'APPROVE')).toMatchObject({ actor: 'commission', role: 'commission', from_state: 'commission' });
+  expect(trail.find((r) => r.event_type === 'APPROVE')).toMatchObject({
+    actor: 'commission',
+    role: 'commission',
+    from_state: 'commission',
+  });
   const row = await sys.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   expect(row).toMatchObject({ state: 'funded', last_seq: trail.length - 1 });
   expect(await documentsOf(sys.db, id)).toHaveLength(1);
   const mail = await outboxFor(sys.db, id);
   expect(mail.map((m) => m.template)).toEqual(
-    expect.arrayContaining(['application.submitted', 'application.accompaniment', 'application.admitted', 'application.funded']),
+    expect.arrayContaining([
+      'application.submitted',
+      'application.accompaniment',
+      'application.admitted',
+      'application.funded',
+    ]),
   );
   // The company hears of every state; the consultant of the accompaniment and its outcome, in the same transaction.
   const to = (address: RegExp) => mail.filter((m) => address.test(m.recipient)).map((m) => m.template);
   expect(to(/^giulia\.ferraris@example\.org$/)).toEqual([
-    'application.submitted', 'application.accompaniment', 'session.confirmation', 'session.confirmation',
-    'application.pre_project', 'application.commission', 'application.admitted', 'application.funded',
+    'application.submitted',
+    'application.accompaniment',
+    'session.confirmation',
+    'session.confirmation',
+    'application.pre_project',
+    'application.commission',
+    'application.admitted',
+    'application.funded',
   ]);
   expect(to(/@socialfare\.example\.org$/)).toEqual([
-    'application.accompaniment', 'session.confirmed', 'session.confirmed', 'application.pre_project', 'application.commission', 'application.admitted',
+    'application.accompaniment',
+    'session.confirmed',
+    'session.confirmed',
+    'application.pre_project',
+    'application.commission',
+    'application.admitted',
   ]);
 });
 
@@ -124,7 +168,9 @@ test('the commission rejects a pre-project', async () => {
 
 test('an ineligible company is rejected at submission with every reason', async () => {
   const { applicationId } = await sys.service.apply(
-    sys.form({ company: { vatNumber: '12345678901', headcount: 120, operatingSite: { comune: 'Milano', address: 'Via Roma 1' } } }),
+    sys.form({
+      company: { vatNumber: '12345678901', headcount: 120, operatingSite: { comune: 'Milano', address: 'Via Roma 1' } },
+    }),
     operator,
   );
   await expect(outcome(applicationId)).resolves.toMatchObject({ state: 'rejected' });
@@ -136,9 +182,21 @@ test('an ineligible company is rejected at submission with every reason', async 
 
 test('an integration request sends the pre-project back, and a new version goes forward', async () => {
   const id = await inCommission();
-  const back = await send(id, { type: 'REQUEST_INTEGRATION', motivation: 'Add a baseline for the jobs indicator.' }, commission);
-  expect(back).toMatchObject({ state: 'pre_project', deadline: { kind: 'integration_answer' }, facts: { integrationRequests: 1 } });
-  await send(id, { type: 'SUBMIT_PRE_PROJECT', preProject: preProject({ summary: 'Now with a baseline of 3 jobs.' }) }, consultant);
+  const back = await send(
+    id,
+    { type: 'REQUEST_INTEGRATION', motivation: 'Add a baseline for the jobs indicator.' },
+    commission,
+  );
+  expect(back).toMatchObject({
+    state: 'pre_project',
+    deadline: { kind: 'integration_answer' },
+    facts: { integrationRequests: 1 },
+  });
+  await send(
+    id,
+    { type: 'SUBMIT_PRE_PROJECT', preProject: preProject({ summary: 'Now with a baseline of 3 jobs.' }) },
+    consultant,
+  );
   const again = await send(id, { type: 'FORWARD_TO_COMMISSION' });
   expect(again).toMatchObject({ state: 'commission', facts: { preProject: { version: 2 } } });
   expect((await send(id, { type: 'APPROVE', motivation: 'Complete now.' }, commission))?.state).toBe('admitted');
@@ -152,14 +210,18 @@ test('a company withdraws during the accompaniment', async () => {
 });
 
 describe('impossible events are refused with a reason and leave no trace', () => {
-  const historyLength = async (id: string) => (await sys.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+  const historyLength = async (id: string) =>
+    (await sys.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
   test('approving while in accompaniment', async () => {
     const id = await inAccompaniment();
     const before = await historyLength(id);
     const err = await send(id, { type: 'APPROVE', motivation: 'too early' }, commission).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect(err).toMatchObject({ code: 'event_refused', message: expect.stringMatching(/APPROVE is not possible while the application is in accompaniment/) });
+    expect(err).toMatchObject({
+      code: 'event_refused',
+      message: expect.stringMatching(/APPROVE is not possible while the application is in accompaniment/),
+    });
     expect((await sys.service.view(id)).state).toBe('accompaniment');
     expect(await historyLength(id)).toBe(before);
   });
@@ -169,7 +231,10 @@ describe('impossible events are refused with a reason and leave no trace', () =>
     await logConfirmedSession(id, dayFromToday(1), '09:00', '13:00');
     await logConfirmedSession(id, dayFromToday(2), '09:00', '12:30');
     const err = await send(id, { type: 'COMPLETE_ACCOMPANIMENT' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'event_refused', message: expect.stringContaining('verified accompaniment hours are 7.50 h, the rules require at least 8 h') });
+    expect(err).toMatchObject({
+      code: 'event_refused',
+      message: expect.stringContaining('verified accompaniment hours are 7.50 h, the rules require at least 8 h'),
+    });
     const v = await sys.service.view(id);
     expect(v).toMatchObject({ state: 'accompaniment', facts: { verifiedHours: 7.5 } });
     expect(v.allowedCommands).not.toContain('COMPLETE_ACCOMPANIMENT');
@@ -177,8 +242,12 @@ describe('impossible events are refused with a reason and leave no trace', () =>
 
   test('a system event or a malformed payload from outside', async () => {
     const id = await inAccompaniment();
-    await expect(sys.service.send(id, { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600 }, operator)).rejects.toMatchObject({ code: 'invalid_input' });
-    await expect(sys.service.send(id, { type: 'LOG_SESSION', session: { date: 'yesterday' } }, operator)).rejects.toMatchObject({
+    await expect(
+      sys.service.send(id, { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600 }, operator),
+    ).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(
+      sys.service.send(id, { type: 'LOG_SESSION', session: { date: 'yesterday' } }, operator),
+    ).rejects.toMatchObject({
       code: 'invalid_input',
       details: expect.arrayContaining([expect.objectContaining({ path: 'session.date' })]),
     });
@@ -194,7 +263,9 @@ describe('impossible events are refused with a reason and leave no trace', () =>
       v = await sys.service.view(id);
     }
     expect(v.state).toBe('accompaniment');
-    expect(v.refusedSignals).toEqual([expect.objectContaining({ type: 'APPROVE', reason: expect.stringMatching(/not possible/) })]);
+    expect(v.refusedSignals).toEqual([
+      expect.objectContaining({ type: 'APPROVE', reason: expect.stringMatching(/not possible/) }),
+    ]);
   });
 
   test('a signal that fits is applied', async () => {
@@ -207,14 +278,23 @@ describe('impossible events are refused with a reason and leave no trace', () =>
 test('the same company cannot apply twice to one call', async () => {
   const form = sys.form();
   const first = await eligibleApplication(form);
-  const err = await sys.service.apply({ ...form, company: { ...form.company, legalName: 'Another name' } }, operator).catch((e: unknown) => e);
+  const err = await sys.service
+    .apply({ ...form, company: { ...form.company, legalName: 'Another name' } }, operator)
+    .catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'already_applied', message: expect.stringContaining(first) });
   expect(first).not.toContain(form.company.vatNumber);
 });
 
 test('an upload that is not an accepted document fails the command, not the workflow', async () => {
   const id = await inAccompaniment();
-  const err = await send(id, { type: 'ATTACH_DOCUMENT', document: { kind: 'attachment', filename: 'virus.pdf', contentBase64: Buffer.from('MZ not a pdf').toString('base64') } }).catch((e: unknown) => e);
+  const err = await send(id, {
+    type: 'ATTACH_DOCUMENT',
+    document: {
+      kind: 'attachment',
+      filename: 'virus.pdf',
+      contentBase64: Buffer.from('MZ not a pdf').toString('base64'),
+    },
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(UserError);
   expect((err as Error).message).toMatch(/not a PDF, ODT, DOCX or signed P7M/);
   expect((await sys.service.view(id)).state).toBe('accompaniment');

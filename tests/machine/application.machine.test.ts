@@ -23,7 +23,8 @@ const input: ApplicationMachineInput = {
 };
 
 const start = (): ApplicationSnapshot => initialTransition(applicationMachine, input)[0];
-const send = (snapshot: ApplicationSnapshot, event: ApplicationEvent) => transition(applicationMachine, snapshot, event)[0];
+const send = (snapshot: ApplicationSnapshot, event: ApplicationEvent) =>
+  transition(applicationMachine, snapshot, event)[0];
 
 /**
  * Replays events from a fresh application. Every step must be accepted: a path that silently stalls would
@@ -38,14 +39,29 @@ function walk(events: readonly ApplicationEvent[]): ApplicationSnapshot {
 }
 
 const pdf: DocumentUpload = { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64() };
-const hours = (verifiedMinutes: number, discarded: string[] = []): ApplicationEvent => ({ type: 'RECORD_VERIFIED_HOURS', verifiedMinutes, discarded });
-const submit = (overrides: PreProjectOverrides = {}): ApplicationEvent => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject(overrides) });
-const fund = (amountCents: number): ApplicationEvent => ({ type: 'RECORD_FUNDING', amountCents, disbursedOn: '2024-06-01' });
+const hours = (verifiedMinutes: number, discarded: string[] = []): ApplicationEvent => ({
+  type: 'RECORD_VERIFIED_HOURS',
+  verifiedMinutes,
+  discarded,
+});
+const submit = (overrides: PreProjectOverrides = {}): ApplicationEvent => ({
+  type: 'SUBMIT_PRE_PROJECT',
+  preProject: preProject(overrides),
+});
+const fund = (amountCents: number): ApplicationEvent => ({
+  type: 'RECORD_FUNDING',
+  amountCents,
+  disbursedOn: '2024-06-01',
+});
 const grantCents = preProject().grantCents;
 
 const toAccompaniment: ApplicationEvent[] = [
   { type: 'CONFIRM_ELIGIBILITY' },
-  { type: 'ASSIGN_BODY', implementingBody: 'socialfare', consultant: { name: 'Marco Bianchi', email: 'marco.bianchi@example.org' } },
+  {
+    type: 'ASSIGN_BODY',
+    implementingBody: 'socialfare',
+    consultant: { name: 'Marco Bianchi', email: 'marco.bianchi@example.org' },
+  },
 ];
 const toPreProject = [...toAccompaniment, hours(480), { type: 'COMPLETE_ACCOMPANIMENT' } as const];
 const toCommission = [...toPreProject, submit(), { type: 'FORWARD_TO_COMMISSION' } as const];
@@ -68,7 +84,11 @@ const OPEN_STATES = APPLICATION_STATES.filter((s) => !FINAL_STATES.includes(s));
 
 // One event of every type, so "no event" below really means every event the machine knows.
 const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { type: K }> } = {
-  ASSIGN_BODY: { type: 'ASSIGN_BODY', implementingBody: 'i3p', consultant: { name: 'Anna Verdi', email: 'anna.verdi@example.org' } },
+  ASSIGN_BODY: {
+    type: 'ASSIGN_BODY',
+    implementingBody: 'i3p',
+    consultant: { name: 'Anna Verdi', email: 'anna.verdi@example.org' },
+  },
   CONFIRM_SESSION: { type: 'CONFIRM_SESSION', date: '2024-03-05', start: '09:00', code: '123456' },
   LOG_SESSION: { type: 'LOG_SESSION', session: session('2024-03-05', '09:00', '13:00') },
   ATTACH_DOCUMENT: { type: 'ATTACH_DOCUMENT', document: pdf },
@@ -76,18 +96,34 @@ const oneOfEach: { [K in ApplicationEvent['type']]: Extract<ApplicationEvent, { 
   SUBMIT_PRE_PROJECT: { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
   FORWARD_TO_COMMISSION: { type: 'FORWARD_TO_COMMISSION' },
   DECLARE_CONFLICT: { type: 'DECLARE_CONFLICT', member: 'member-1', conflicted: false },
-  SUBMIT_EVALUATION: { type: 'SUBMIT_EVALUATION', member: 'member-1', scores: { social_impact: 30, innovation: 15, feasibility: 20, territory: 10 }, recommendation: 'approve', motivation: 'good' },
+  SUBMIT_EVALUATION: {
+    type: 'SUBMIT_EVALUATION',
+    member: 'member-1',
+    scores: { social_impact: 30, innovation: 15, feasibility: 20, territory: 10 },
+    recommendation: 'approve',
+    motivation: 'good',
+  },
   APPROVE: { type: 'APPROVE', motivation: 'ok' },
   REJECT: { type: 'REJECT', motivation: 'no' },
   REQUEST_INTEGRATION: { type: 'REQUEST_INTEGRATION', motivation: 'more detail' },
   RECORD_FUNDING: { type: 'RECORD_FUNDING', amountCents: 1, disbursedOn: '2024-06-01' },
   WITHDRAW: { type: 'WITHDRAW', reason: 'changed mind' },
   CONFIRM_ELIGIBILITY: { type: 'CONFIRM_ELIGIBILITY' },
-  REJECT_INELIGIBLE: { type: 'REJECT_INELIGIBLE', reasons: [{ code: 'not_sme', field: 'company.headcount', message: 'too big' }] },
+  REJECT_INELIGIBLE: {
+    type: 'REJECT_INELIGIBLE',
+    reasons: [{ code: 'not_sme', field: 'company.headcount', message: 'too big' }],
+  },
   RECORD_VERIFIED_HOURS: { type: 'RECORD_VERIFIED_HOURS', verifiedMinutes: 600, discarded: [] },
   DOCUMENT_STORED: {
     type: 'DOCUMENT_STORED',
-    document: { documentId: 'doc-1', sha256: 'a'.repeat(64), kind: 'attachment', filename: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10 },
+    document: {
+      documentId: 'doc-1',
+      sha256: 'a'.repeat(64),
+      kind: 'attachment',
+      filename: 'a.pdf',
+      mediaType: 'application/pdf',
+      sizeBytes: 10,
+    },
   },
   LAPSE: { type: 'LAPSE', deadline: 'funding', dueAt: '2024-12-01T00:00:00.000Z' },
   RECORD_BUDGET: { type: 'RECORD_BUDGET', status: 'waiting', position: 3 },
@@ -98,7 +134,12 @@ describe('states', () => {
   test('the exported state lists match the machine', () => {
     const nodes = Object.entries(applicationMachine.root.states);
     expect(nodes.map(([name]) => name).sort()).toEqual([...APPLICATION_STATES].sort());
-    expect(nodes.filter(([, node]) => node.type === 'final').map(([name]) => name).sort()).toEqual([...FINAL_STATES].sort());
+    expect(
+      nodes
+        .filter(([, node]) => node.type === 'final')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual([...FINAL_STATES].sort());
   });
 
   test.each(APPLICATION_STATES)('%s is reachable', (state) => {
@@ -135,13 +176,16 @@ describe('guards', () => {
       ['a grant above 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_001 }],
       ['neither a grant nor a loan', { grantCents: 0, loan: undefined }],
       ['an indicator measuring a theme the project does not claim', { themes: ['environment'] }],
-      ['a grant above 50% of the sum of several cost lines', {
-        grantCents: 3_000_001,
-        costLines: [
-          { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
-          { description: 'training', category: 'services', amountCents: 2_000_000 },
-        ],
-      }],
+      [
+        'a grant above 50% of the sum of several cost lines',
+        {
+          grantCents: 3_000_001,
+          costLines: [
+            { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
+            { description: 'training', category: 'services', amountCents: 2_000_000 },
+          ],
+        },
+      ],
     ])('refuses %s', (_, overrides) => {
       const s = submitted(overrides);
       expect(s.context.preProject).toBeNull();
@@ -150,14 +194,20 @@ describe('guards', () => {
 
     test.each<[string, PreProjectOverrides]>([
       ['a grant of exactly 50% of the eligible cost', { eligibleCostCents: 8_000_000, grantCents: 4_000_000 }],
-      ['a loan subsidy without a grant', { grantCents: 0, loan: { amountCents: 5_000_000, annualRateBps: 450, months: 60 } }],
-      ['exactly 50% of the sum of several cost lines', {
-        grantCents: 3_000_000,
-        costLines: [
-          { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
-          { description: 'training', category: 'services', amountCents: 2_000_000 },
-        ],
-      }],
+      [
+        'a loan subsidy without a grant',
+        { grantCents: 0, loan: { amountCents: 5_000_000, annualRateBps: 450, months: 60 } },
+      ],
+      [
+        'exactly 50% of the sum of several cost lines',
+        {
+          grantCents: 3_000_000,
+          costLines: [
+            { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
+            { description: 'training', category: 'services', amountCents: 2_000_000 },
+          ],
+        },
+      ],
     ])('accepts %s', (_, overrides) => {
       const s = submitted(overrides);
       expect(s.context.preProject).toEqual(preProject(overrides));
@@ -175,7 +225,9 @@ describe('guards', () => {
     const sentBack = send(walk(pathTo.commission), { type: 'REQUEST_INTEGRATION', motivation: 'baseline missing' });
     const same = send(sentBack, oneOfEach.FORWARD_TO_COMMISSION);
     expect(stateOf(same)).toBe('pre_project');
-    expect(refusalReason(sentBack, oneOfEach.FORWARD_TO_COMMISSION)).toMatch(/already has pre-project v1: submit a revised version/);
+    expect(refusalReason(sentBack, oneOfEach.FORWARD_TO_COMMISSION)).toMatch(
+      /already has pre-project v1: submit a revised version/,
+    );
     expect(stateOf(send(send(sentBack, submit()), oneOfEach.FORWARD_TO_COMMISSION))).toBe('commission');
   });
 
@@ -202,7 +254,9 @@ describe('guards', () => {
 
   test('hasMinimumHours: the refusal lists the sessions that did not count and why', () => {
     const s = walk([...toAccompaniment, hours(450, ['2024-03-06 09:00-10:00: is not yet confirmed by the company'])]);
-    expect(refusalReason(s, oneOfEach.COMPLETE_ACCOMPANIMENT)).toMatch(/7\.50 h, .* at least 8 h \(not counted: 2024-03-06 09:00-10:00: is not yet confirmed by the company\)/);
+    expect(refusalReason(s, oneOfEach.COMPLETE_ACCOMPANIMENT)).toMatch(
+      /7\.50 h, .* at least 8 h \(not counted: 2024-03-06 09:00-10:00: is not yet confirmed by the company\)/,
+    );
   });
 
   test('isPreProjectAdmissible: the support asked cannot exceed the de minimis room left', () => {
@@ -215,7 +269,9 @@ describe('guards', () => {
   test('isFundingWithinAdmitted: nothing is disbursed while the admission waits for budget', () => {
     const waiting = walk([...toCommission, oneOfEach.APPROVE, oneOfEach.RECORD_BUDGET]);
     expect(stateOf(send(waiting, fund(grantCents)))).toBe('admitted');
-    expect(refusalReason(waiting, fund(grantCents))).toMatch(/budget is exhausted: the admission waits in the reserve list at position 3/);
+    expect(refusalReason(waiting, fund(grantCents))).toMatch(
+      /budget is exhausted: the admission waits in the reserve list at position 3/,
+    );
     expect(stateOf(send(send(waiting, reserved), fund(grantCents)))).toBe('funded');
   });
 });
@@ -223,16 +279,26 @@ describe('guards', () => {
 describe('money at admission', () => {
   test('the admitted amount is the grant plus the interest subsidy, and that is what is reserved', () => {
     const loan = { amountCents: 1_200_000, annualRateBps: 600, months: 12 };
-    const [admitted, actions] = transition(applicationMachine, walk([...toPreProject, submit({ loan }), { type: 'FORWARD_TO_COMMISSION' }]), oneOfEach.APPROVE);
+    const [admitted, actions] = transition(
+      applicationMachine,
+      walk([...toPreProject, submit({ loan }), { type: 'FORWARD_TO_COMMISSION' }]),
+      oneOfEach.APPROVE,
+    );
     // 19,541 cents: the present value at 3% of the interest saved by 3 points off a 6% loan (tests/unit/subsidy.test.ts).
     expect(admitted.context).toMatchObject({ subsidyCents: 19_541, admittedCents: grantCents + 19_541 });
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents + 19_541 } }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents + 19_541 } }),
+    );
   });
 
   test('leaving after admission gives the money back; funding settles it', () => {
     const admitted = walk(pathTo.admitted);
-    expect(transition(applicationMachine, admitted, oneOfEach.WITHDRAW)[1]).toContainEqual(expect.objectContaining({ type: 'releaseBudget' }));
-    expect(transition(applicationMachine, admitted, oneOfEach.LAPSE)[1]).toContainEqual(expect.objectContaining({ type: 'releaseBudget' }));
+    expect(transition(applicationMachine, admitted, oneOfEach.WITHDRAW)[1]).toContainEqual(
+      expect.objectContaining({ type: 'releaseBudget' }),
+    );
+    expect(transition(applicationMachine, admitted, oneOfEach.LAPSE)[1]).toContainEqual(
+      expect.objectContaining({ type: 'releaseBudget' }),
+    );
     expect(transition(applicationMachine, admitted, fund(grantCents - 100))[1]).toContainEqual(
       expect.objectContaining({ type: 'settleBudget', params: { finalAmountCents: grantCents - 100 } }),
     );
@@ -246,7 +312,9 @@ describe('final states', () => {
     expect(s.status).toBe('done');
     expect(allowedCommands(s)).toEqual([]);
     for (const event of everyEvent) {
-      expect(refusalReason(s, event)).toBe(`the application is ${state}, a final state: no further events are accepted`);
+      expect(refusalReason(s, event)).toBe(
+        `the application is ${state}, a final state: no further events are accepted`,
+      );
     }
   });
 
@@ -292,30 +360,49 @@ describe('effect actions', () => {
   // The workflow performs these; if the machine stops handing them back, sessions and documents are lost.
   test('LOG_SESSION counts the session and asks for it to be stored', () => {
     const [next, actions] = transition(applicationMachine, walk(toAccompaniment), oneOfEach.LOG_SESSION);
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'storeSession', params: oneOfEach.LOG_SESSION.session }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({ type: 'storeSession', params: oneOfEach.LOG_SESSION.session }),
+    );
     expect(next.context.sessionsLogged).toBe(1);
   });
 
-  test.each(['accompaniment', 'pre_project', 'admitted'] as const)('ATTACH_DOCUMENT in %s asks for the upload to be stored', (state) => {
-    const [, actions] = transition(applicationMachine, walk(pathTo[state]), oneOfEach.ATTACH_DOCUMENT);
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'storeDocument', params: pdf }));
-  });
+  test.each(['accompaniment', 'pre_project', 'admitted'] as const)(
+    'ATTACH_DOCUMENT in %s asks for the upload to be stored',
+    (state) => {
+      const [, actions] = transition(applicationMachine, walk(pathTo[state]), oneOfEach.ATTACH_DOCUMENT);
+      expect(actions).toContainEqual(expect.objectContaining({ type: 'storeDocument', params: pdf }));
+    },
+  );
 
   test('ASSIGN_BODY asks for the consultant to be bound to the registered body', () => {
     const [, actions] = transition(applicationMachine, walk([{ type: 'CONFIRM_ELIGIBILITY' }]), oneOfEach.ASSIGN_BODY);
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'assignConsultant', params: { implementingBody: 'i3p', consultant: oneOfEach.ASSIGN_BODY.consultant } }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        type: 'assignConsultant',
+        params: { implementingBody: 'i3p', consultant: oneOfEach.ASSIGN_BODY.consultant },
+      }),
+    );
   });
 
   test('CONFIRM_SESSION asks for the code to be checked', () => {
     const [, actions] = transition(applicationMachine, walk(toAccompaniment), oneOfEach.CONFIRM_SESSION);
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'confirmSession', params: { date: '2024-03-05', start: '09:00', code: '123456' } }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        type: 'confirmSession',
+        params: { date: '2024-03-05', start: '09:00', code: '123456' },
+      }),
+    );
   });
 
   test('each submitted pre-project is stored as the next version, and forwarding freezes that version', () => {
     const [first, storeFirst] = transition(applicationMachine, walk(toPreProject), submit());
-    expect(storeFirst).toContainEqual(expect.objectContaining({ type: 'storePreProject', params: { version: 1, preProject: preProject() } }));
+    expect(storeFirst).toContainEqual(
+      expect.objectContaining({ type: 'storePreProject', params: { version: 1, preProject: preProject() } }),
+    );
     const [, storeSecond] = transition(applicationMachine, first, submit({ title: 'Revised' }));
-    expect(storeSecond).toContainEqual(expect.objectContaining({ type: 'storePreProject', params: expect.objectContaining({ version: 2 }) }));
+    expect(storeSecond).toContainEqual(
+      expect.objectContaining({ type: 'storePreProject', params: expect.objectContaining({ version: 2 }) }),
+    );
     const [, forward] = transition(applicationMachine, first, oneOfEach.FORWARD_TO_COMMISSION);
     expect(forward).toContainEqual(expect.objectContaining({ type: 'freezePreProject', params: { version: 1 } }));
   });
@@ -340,7 +427,9 @@ describe('refusalReason', () => {
 
   test('missing hours are stated in hours, against the rule', () => {
     const reason = refusalReason(walk([...toAccompaniment, hours(450)]), oneOfEach.COMPLETE_ACCOMPANIMENT);
-    expect(reason).toBe('COMPLETE_ACCOMPANIMENT refused in accompaniment: verified accompaniment hours are 7.50 h, the rules require at least 8 h');
+    expect(reason).toBe(
+      'COMPLETE_ACCOMPANIMENT refused in accompaniment: verified accompaniment hours are 7.50 h, the rules require at least 8 h',
+    );
   });
 
   test('every problem of a pre-project is listed', () => {
@@ -369,10 +458,22 @@ describe('allowedCommands', () => {
     ['submitted, eligibility pending', [], ['WITHDRAW']],
     ['submitted, eligible', [oneOfEach.CONFIRM_ELIGIBILITY], ['ASSIGN_BODY', 'WITHDRAW']],
     ['accompaniment without hours', toAccompaniment, ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'WITHDRAW']],
-    ['accompaniment with hours', [...toAccompaniment, hours(480)], ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW']],
+    [
+      'accompaniment with hours',
+      [...toAccompaniment, hours(480)],
+      ['LOG_SESSION', 'CONFIRM_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'WITHDRAW'],
+    ],
     ['pre_project without a pre-project', toPreProject, ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'WITHDRAW']],
-    ['pre_project with a pre-project', [...toPreProject, submit()], ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'WITHDRAW']],
-    ['commission', toCommission, ['APPROVE', 'DECLARE_CONFLICT', 'REJECT', 'REQUEST_INTEGRATION', 'SUBMIT_EVALUATION', 'WITHDRAW']],
+    [
+      'pre_project with a pre-project',
+      [...toPreProject, submit()],
+      ['ATTACH_DOCUMENT', 'SUBMIT_PRE_PROJECT', 'FORWARD_TO_COMMISSION', 'WITHDRAW'],
+    ],
+    [
+      'commission',
+      toCommission,
+      ['APPROVE', 'DECLARE_CONFLICT', 'REJECT', 'REQUEST_INTEGRATION', 'SUBMIT_EVALUATION', 'WITHDRAW'],
+    ],
     ['admitted', toAdmitted, ['ATTACH_DOCUMENT', 'RECORD_FUNDING', 'WITHDRAW']],
   ])('%s', (_, events, expected) => {
     expect([...allowedCommands(walk(events))].sort()).toEqual([...expected].sort());
@@ -397,7 +498,10 @@ describe('deadlineAfter', () => {
 
   test('an admission waiting in the reserve list has no disbursement deadline until its money is reserved', () => {
     expect(after('commission', 'admitted', 'waiting')).toBeNull();
-    expect(deadlineAfter('admitted', 'admitted', null, rules2023.deadlines, now, { budget: 'reserved' })).toEqual({ kind: 'funding', dueAt: '2024-06-29T00:00:00.000Z' });
+    expect(deadlineAfter('admitted', 'admitted', null, rules2023.deadlines, now, { budget: 'reserved' })).toEqual({
+      kind: 'funding',
+      dueAt: '2024-06-29T00:00:00.000Z',
+    });
     expect(deadlineAfter('admitted', 'admitted', null, rules2023.deadlines, now, { budget: 'waiting' })).toBeNull();
   });
 
@@ -439,8 +543,16 @@ describe('mermaidDiagram', () => {
 });
 
 describe('the commission decides by quorum', () => {
-  const declare = (member: string, conflicted = false): ApplicationEvent => ({ type: 'DECLARE_CONFLICT', member, conflicted });
-  const evaluate = (member: string, recommendation: 'approve' | 'reject' | 'request_integration', points = 20): ApplicationEvent => ({
+  const declare = (member: string, conflicted = false): ApplicationEvent => ({
+    type: 'DECLARE_CONFLICT',
+    member,
+    conflicted,
+  });
+  const evaluate = (
+    member: string,
+    recommendation: 'approve' | 'reject' | 'request_integration',
+    points = 20,
+  ): ApplicationEvent => ({
     type: 'SUBMIT_EVALUATION',
     member,
     scores: { social_impact: points * 2, innovation: points, feasibility: points, territory: Math.min(points, 15) },
@@ -451,7 +563,13 @@ describe('the commission decides by quorum', () => {
     walk([...toCommission, ...votes.flatMap((v, i) => [declare(`m${i}`), evaluate(`m${i}`, v, points)])]);
 
   test('two evaluations wait for the third; the majority of three decides', () => {
-    const two = walk([...toCommission, declare('m0'), evaluate('m0', 'approve'), declare('m1'), evaluate('m1', 'reject')]);
+    const two = walk([
+      ...toCommission,
+      declare('m0'),
+      evaluate('m0', 'approve'),
+      declare('m1'),
+      evaluate('m1', 'reject'),
+    ]);
     expect(stateOf(two)).toBe('commission');
     const decided = send(two, declare('m2'));
     expect(stateOf(send(decided, evaluate('m2', 'approve')))).toBe('admitted');
@@ -459,18 +577,34 @@ describe('the commission decides by quorum', () => {
   });
 
   test('the approval carries the tally as motivation and reserves the admitted amount', () => {
-    const [admitted, actions] = transition(applicationMachine, walk([...toCommission, declare('m0'), evaluate('m0', 'approve'), declare('m1'), evaluate('m1', 'approve'), declare('m2')]), evaluate('m2', 'reject'));
+    const [admitted, actions] = transition(
+      applicationMachine,
+      walk([
+        ...toCommission,
+        declare('m0'),
+        evaluate('m0', 'approve'),
+        declare('m1'),
+        evaluate('m1', 'approve'),
+        declare('m2'),
+      ]),
+      evaluate('m2', 'reject'),
+    );
     expect(stateOf(admitted)).toBe('admitted');
     expect(admitted.context.motivation).toMatch(/quorum: 3 evaluations \(approve 2, reject 1, integration 0\)/);
     expect(admitted.context.admittedCents).toBe(grantCents);
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents } }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({ type: 'reserveBudget', params: { amountCents: grantCents } }),
+    );
   });
 
   test('a three-way tie asks for integration; an approval below the minimum score is a rejection', () => {
     expect(stateOf(panel(['approve', 'reject', 'request_integration']))).toBe('pre_project');
     // 20+10+10+10 = 50 of 100: below the 2023 rules' 60%.
     const low = panel(['approve', 'approve', 'approve'], 10);
-    expect([stateOf(low), low.context.motivation]).toEqual(['rejected', expect.stringMatching(/below the minimum score of 60/)]);
+    expect([stateOf(low), low.context.motivation]).toEqual([
+      'rejected',
+      expect.stringMatching(/below the minimum score of 60/),
+    ]);
   });
 
   test('a conflicted member cannot evaluate, an undeclared one must declare first, nobody evaluates twice', () => {
@@ -484,8 +618,16 @@ describe('the commission decides by quorum', () => {
 
   test('scores must cover exactly the configured criteria within their maximum', () => {
     const s = walk([...toCommission, declare('m0')]);
-    const bad: ApplicationEvent = { type: 'SUBMIT_EVALUATION', member: 'm0', scores: { social_impact: 41, style: 3 }, recommendation: 'approve', motivation: 'x' };
-    expect(refusalReason(s, bad)).toMatch(/missing scores for innovation, feasibility, territory; unknown criteria style; social_impact above 40/);
+    const bad: ApplicationEvent = {
+      type: 'SUBMIT_EVALUATION',
+      member: 'm0',
+      scores: { social_impact: 41, style: 3 },
+      recommendation: 'approve',
+      motivation: 'x',
+    };
+    expect(refusalReason(s, bad)).toMatch(
+      /missing scores for innovation, feasibility, territory; unknown criteria style; social_impact above 40/,
+    );
   });
 
   test('after an integration request the new version needs a fresh quorum', () => {

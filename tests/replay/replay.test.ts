@@ -16,13 +16,18 @@ function histories(): { workflowId: string; history: ReturnType<typeof historyFr
     }
   };
   walk(corpus);
-  return files.map((file) => ({ workflowId: path.relative(corpus, file), file, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) }));
+  return files.map((file) => ({
+    workflowId: path.relative(corpus, file),
+    file,
+    history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))),
+  }));
 }
 
 test('the corpus covers every final state and open states too', () => {
   const names = histories().map((h) => h.workflowId);
   expect(names.length).toBeGreaterThanOrEqual(20);
-  for (const status of ['completed', 'continued_as_new', 'running']) expect(names.some((n) => n.endsWith(`-${status}.json`))).toBe(true);
+  for (const status of ['completed', 'continued_as_new', 'running'])
+    expect(names.some((n) => n.endsWith(`-${status}.json`))).toBe(true);
 });
 
 test('the corpus holds histories from before and after the patched() change', () => {
@@ -35,7 +40,10 @@ test('the corpus holds histories from before and after the patched() change', ()
 });
 
 test('every recorded history replays on the current workflow code without a determinism error', async () => {
-  const results = Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, histories());
+  const results = Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    histories(),
+  );
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of results) {

@@ -19,7 +19,11 @@ export interface TestApi {
     consultant: Caller; // of i3p
     otherConsultant: Caller; // of nemo
   };
-  call(method: string, path: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; body: any }>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; type: string; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -27,7 +31,11 @@ export interface TestApi {
 export async function startTestApi(sys: TestSystem, options: { rateLimitPerMinute?: number } = {}): Promise<TestApi> {
   const api: FastifyInstance = buildApi({ config: sys.config, client: sys.client, db: sys.db, ...options });
   const base = await api.listen({ host: '127.0.0.1', port: 0 });
-  const user = async (name: string, role: UserRole, extra: { bodyId?: string; chair?: boolean } = {}): Promise<Caller> => {
+  const user = async (
+    name: string,
+    role: UserRole,
+    extra: { bodyId?: string; chair?: boolean } = {},
+  ): Promise<Caller> => {
     const { user: u, token } = await createUser(sys.db, { name, role, ...extra });
     return { id: u.id, token, role };
   };
@@ -46,7 +54,13 @@ export async function startTestApi(sys: TestSystem, options: { rateLimitPerMinut
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
-      const res = await fetch(`${base}${path}`, { method, headers, ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}) });
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(opts.body !== undefined
+          ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
+          : {}),
+      });
       const type = res.headers.get('content-type') ?? '';
       const text = await res.text();
       return { status: res.status, type, body: type.includes('json') && text ? JSON.parse(text) : text };

@@ -35,7 +35,10 @@ export const cliPath = path.join(projectRoot, 'bin', 'innosocial.js');
 
 export function requireDist(): void {
   for (const file of [path.join(projectRoot, 'dist', 'client', 'cli.js')]) {
-    if (!existsSync(file)) throw new Error(`${path.relative(projectRoot, file)} is missing: the chaos tests run the compiled worker and CLI; run them with \`npm test\`, which builds dist/ first (or \`npx tsc -p tsconfig.build.json\`)`);
+    if (!existsSync(file))
+      throw new Error(
+        `${path.relative(projectRoot, file)} is missing: the chaos tests run the compiled worker and CLI; run them with \`npm test\`, which builds dist/ first (or \`npx tsc -p tsconfig.build.json\`)`,
+      );
   }
 }
 
@@ -57,7 +60,9 @@ export function openChaosDb(databaseUrl: string): { db: Db; errors: () => number
     max: 5,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 1082 || oid === 1083 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        oid === 1082 || oid === 1083
+          ? (v: string) => v
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
   pool.on('error', () => {
@@ -174,7 +179,10 @@ export class WorkerProcess {
       const ready = this.ready;
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
-        ready.then(() => 'ready' as const, (err: Error) => err),
+        ready.then(
+          () => 'ready' as const,
+          (err: Error) => err,
+        ),
         new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
         }),
@@ -182,7 +190,10 @@ export class WorkerProcess {
       clearTimeout(timer);
       if (outcome === 'ready' && ready === this.ready && this.running) return;
       if (outcome instanceof Error && !this.options.restartOnExit) throw outcome;
-      if (Date.now() >= deadline) throw new Error(`the worker did not start within ${timeoutMs} ms; see ${this.logFile}:\n${this.tail.slice(-3000)}`);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `the worker did not start within ${timeoutMs} ms; see ${this.logFile}:\n${this.tail.slice(-3000)}`,
+        );
       await sleep(200);
     }
   }
@@ -224,7 +235,11 @@ export class WorkerProcess {
     this.tail = '';
     this.starts += 1;
     // `--require tsx/cjs` compiles in this very process: a SIGKILL kills the worker itself, not a launcher.
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', chaosWorker], { cwd: projectRoot, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', chaosWorker], {
+      cwd: projectRoot,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.log(`--- chaos: started pid ${child.pid} (start #${this.starts})`);
     let settle: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -244,7 +259,11 @@ export class WorkerProcess {
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.log(`--- chaos: pid ${child.pid} exited (${signal ?? code})`);
-        settle?.reject(new Error(`the worker exited (${signal ?? code}) before it was ready; see ${this.logFile}:\n${this.tail.slice(-3000)}`));
+        settle?.reject(
+          new Error(
+            `the worker exited (${signal ?? code}) before it was ready; see ${this.logFile}:\n${this.tail.slice(-3000)}`,
+          ),
+        );
         const unexpected = !this.expectingExit && !this.stopped;
         if (unexpected) {
           this.crashes.push({ at: Date.now(), code, signal, tail: this.tail.slice(-64_000) });
@@ -267,7 +286,15 @@ export interface SessionSchedule {
 
 export function romeNow(now = new Date()) {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Europe/Rome',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(now)
       .map((p) => [p.type, p.value]),
   );
@@ -285,14 +312,27 @@ export function romeNow(now = new Date()) {
 export function sessionSchedule(now = new Date()): SessionSchedule {
   // Tomorrow, in Rome: after any assignment made today, and in the past for the workers' shifted clock.
   const { date } = romeNow(new Date(now.getTime() + 86_400_000));
-  return { date, slots: [{ start: '09:00', end: '13:00' }, { start: '14:00', end: '18:00' }], reason: 'two 4 h sessions tomorrow, past for the workers' };
+  return {
+    date,
+    slots: [
+      { start: '09:00', end: '13:00' },
+      { start: '14:00', end: '18:00' },
+    ],
+    reason: 'two 4 h sessions tomorrow, past for the workers',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Plans: which path each application takes and what it must leave behind
 
 export type Path = 'funded' | 'funded_partial' | 'rejected' | 'withdrawn_commission' | 'withdrawn_admitted';
-export const FULL_PATHS: Path[] = ['funded', 'funded_partial', 'rejected', 'withdrawn_commission', 'withdrawn_admitted'];
+export const FULL_PATHS: Path[] = [
+  'funded',
+  'funded_partial',
+  'rejected',
+  'withdrawn_commission',
+  'withdrawn_admitted',
+];
 
 const ADMITTED_CENTS = 4_000_000;
 const PARTIAL_CENTS = 3_500_000;
@@ -342,7 +382,10 @@ const statesEntered: Record<Path, ApplicationState[]> = {
  */
 export function expectedStateMessages(plan: Plan): number {
   const who = {
-    company: { address: plan.form.company.legalRepresentative.email, locale: plan.form.company.legalRepresentative.locale ?? 'it' },
+    company: {
+      address: plan.form.company.legalRepresentative.email,
+      locale: plan.form.company.legalRepresentative.locale ?? 'it',
+    },
     consultant: plan.consultantEmail.toLowerCase(),
     operators: OPERATORS,
     commission: COMMISSION,
@@ -351,14 +394,30 @@ export function expectedStateMessages(plan: Plan): number {
 }
 
 /** Ledger movements (kind, cents) an application must have, and its reservation at the end. */
-export function expectedLedger(path: Path): { movements: string[]; reservation: string | null; committedCents: number } {
+export function expectedLedger(path: Path): {
+  movements: string[];
+  reservation: string | null;
+  committedCents: number;
+} {
   switch (path) {
     case 'funded':
-      return { movements: [`reserve:${ADMITTED_CENTS}`], reservation: `consumed:${ADMITTED_CENTS}`, committedCents: ADMITTED_CENTS };
+      return {
+        movements: [`reserve:${ADMITTED_CENTS}`],
+        reservation: `consumed:${ADMITTED_CENTS}`,
+        committedCents: ADMITTED_CENTS,
+      };
     case 'funded_partial':
-      return { movements: [`reserve:${ADMITTED_CENTS}`, `adjust:${PARTIAL_CENTS - ADMITTED_CENTS}`], reservation: `consumed:${PARTIAL_CENTS}`, committedCents: PARTIAL_CENTS };
+      return {
+        movements: [`reserve:${ADMITTED_CENTS}`, `adjust:${PARTIAL_CENTS - ADMITTED_CENTS}`],
+        reservation: `consumed:${PARTIAL_CENTS}`,
+        committedCents: PARTIAL_CENTS,
+      };
     case 'withdrawn_admitted':
-      return { movements: [`reserve:${ADMITTED_CENTS}`, `release:${-ADMITTED_CENTS}`], reservation: `released:${ADMITTED_CENTS}`, committedCents: 0 };
+      return {
+        movements: [`reserve:${ADMITTED_CENTS}`, `release:${-ADMITTED_CENTS}`],
+        reservation: `released:${ADMITTED_CENTS}`,
+        committedCents: 0,
+      };
     default:
       return { movements: [], reservation: null, committedCents: 0 };
   }
@@ -366,7 +425,15 @@ export function expectedLedger(path: Path): { movements: string[]; reservation: 
 
 /** How many times each command (and the system events that follow one for one) must be in the audit trail. */
 export function expectedEventCounts(path: Path): Record<string, number> {
-  const counts: Record<string, number> = { SUBMIT: 1, CONFIRM_ELIGIBILITY: 1, ASSIGN_BODY: 1, ATTACH_DOCUMENT: 1, DOCUMENT_STORED: 1, LOG_SESSION: 2, CONFIRM_SESSION: 2 };
+  const counts: Record<string, number> = {
+    SUBMIT: 1,
+    CONFIRM_ELIGIBILITY: 1,
+    ASSIGN_BODY: 1,
+    ATTACH_DOCUMENT: 1,
+    DOCUMENT_STORED: 1,
+    LOG_SESSION: 2,
+    CONFIRM_SESSION: 2,
+  };
   Object.assign(counts, { COMPLETE_ACCOMPANIMENT: 1, SUBMIT_PRE_PROJECT: 1, FORWARD_TO_COMMISSION: 1 });
   switch (path) {
     case 'funded':
@@ -417,11 +484,20 @@ export interface DriverOptions {
   stepBudgetMs?: number;
 }
 
-const transient = (err: unknown) => !(err instanceof UserError) || err.code === 'temporal_unavailable' || err.code === 'internal';
+const transient = (err: unknown) =>
+  !(err instanceof UserError) || err.code === 'temporal_unavailable' || err.code === 'internal';
 const reasonOf = (err: unknown) => {
-  const text = err instanceof UserError ? `${err.code}: ${err.message}` : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const text =
+    err instanceof UserError
+      ? `${err.code}: ${err.message}`
+      : err instanceof Error
+        ? `${err.name}: ${err.message}`
+        : String(err);
   // A histogram key: ids and figures out, and the transport details after the first comma.
-  return text.replace(/[0-9a-f]{20,}|\d+/g, '#').split(',')[0]!.slice(0, 90);
+  return text
+    .replace(/[0-9a-f]{20,}|\d+/g, '#')
+    .split(',')[0]!
+    .slice(0, 90);
 };
 
 export class Driver {
@@ -446,35 +522,108 @@ export class Driver {
     const { date, slots } = plan.schedule;
     const [s1, s2] = slots;
     const steps: Step[] = [
-      { key: 'assign', meta: operator, event: async () => ({ type: 'ASSIGN_BODY', implementingBody: 'socialfare', consultant: { name: 'Consulente Chaos', email: plan.consultantEmail } }) },
+      {
+        key: 'assign',
+        meta: operator,
+        event: async () => ({
+          type: 'ASSIGN_BODY',
+          implementingBody: 'socialfare',
+          consultant: { name: 'Consulente Chaos', email: plan.consultantEmail },
+        }),
+      },
       {
         key: 'attach',
         meta: consultant,
-        event: async () => ({ type: 'ATTACH_DOCUMENT', document: { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64(plan.applicationId) } }),
+        event: async () => ({
+          type: 'ATTACH_DOCUMENT',
+          document: { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64(plan.applicationId) },
+        }),
       },
-      { key: 'log-1', meta: consultant, event: async () => ({ type: 'LOG_SESSION', session: session(date, s1.start, s1.end, 'impact map') }) },
-      { key: 'log-2', meta: consultant, event: async () => ({ type: 'LOG_SESSION', session: session(date, s2.start, s2.end, 'indicators') }) },
-      { key: 'confirm-1', meta: company, event: async () => ({ type: 'CONFIRM_SESSION', date, start: s1.start, code: await code(date, s1.start) }) },
-      { key: 'confirm-2', meta: company, event: async () => ({ type: 'CONFIRM_SESSION', date, start: s2.start, code: await code(date, s2.start) }) },
+      {
+        key: 'log-1',
+        meta: consultant,
+        event: async () => ({ type: 'LOG_SESSION', session: session(date, s1.start, s1.end, 'impact map') }),
+      },
+      {
+        key: 'log-2',
+        meta: consultant,
+        event: async () => ({ type: 'LOG_SESSION', session: session(date, s2.start, s2.end, 'indicators') }),
+      },
+      {
+        key: 'confirm-1',
+        meta: company,
+        event: async () => ({ type: 'CONFIRM_SESSION', date, start: s1.start, code: await code(date, s1.start) }),
+      },
+      {
+        key: 'confirm-2',
+        meta: company,
+        event: async () => ({ type: 'CONFIRM_SESSION', date, start: s2.start, code: await code(date, s2.start) }),
+      },
     ];
     steps.push(
       { key: 'complete', meta: operator, event: async () => ({ type: 'COMPLETE_ACCOMPANIMENT' }) },
-      { key: 'pre-project', meta: consultant, event: async () => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }) },
+      {
+        key: 'pre-project',
+        meta: consultant,
+        event: async () => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }),
+      },
       { key: 'forward', meta: operator, event: async () => ({ type: 'FORWARD_TO_COMMISSION' }) },
     );
     const today = romeNow().date;
-    const approve: Step = { key: 'decide', meta: commission, event: async () => ({ type: 'APPROVE', motivation: 'measurable impact' }) };
+    const approve: Step = {
+      key: 'decide',
+      meta: commission,
+      event: async () => ({ type: 'APPROVE', motivation: 'measurable impact' }),
+    };
     switch (plan.path) {
       case 'funded':
-        return [...steps, approve, { key: 'fund', meta: operator, event: async () => ({ type: 'RECORD_FUNDING', amountCents: ADMITTED_CENTS, disbursedOn: today }) }];
+        return [
+          ...steps,
+          approve,
+          {
+            key: 'fund',
+            meta: operator,
+            event: async () => ({ type: 'RECORD_FUNDING', amountCents: ADMITTED_CENTS, disbursedOn: today }),
+          },
+        ];
       case 'funded_partial':
-        return [...steps, approve, { key: 'fund', meta: operator, event: async () => ({ type: 'RECORD_FUNDING', amountCents: PARTIAL_CENTS, disbursedOn: today }) }];
+        return [
+          ...steps,
+          approve,
+          {
+            key: 'fund',
+            meta: operator,
+            event: async () => ({ type: 'RECORD_FUNDING', amountCents: PARTIAL_CENTS, disbursedOn: today }),
+          },
+        ];
       case 'rejected':
-        return [...steps, { key: 'decide', meta: commission, event: async () => ({ type: 'REJECT', motivation: 'impact not measurable' }) }];
+        return [
+          ...steps,
+          {
+            key: 'decide',
+            meta: commission,
+            event: async () => ({ type: 'REJECT', motivation: 'impact not measurable' }),
+          },
+        ];
       case 'withdrawn_commission':
-        return [...steps, { key: 'withdraw', meta: operator, event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }) }];
+        return [
+          ...steps,
+          {
+            key: 'withdraw',
+            meta: operator,
+            event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }),
+          },
+        ];
       case 'withdrawn_admitted':
-        return [...steps, approve, { key: 'withdraw', meta: operator, event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }) }];
+        return [
+          ...steps,
+          approve,
+          {
+            key: 'withdraw',
+            meta: operator,
+            event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }),
+          },
+        ];
     }
   }
 
@@ -489,7 +638,8 @@ export class Driver {
     this.stats.stepsDone += 1;
     await this.untilEligible(id);
     this.stats.stepsDone += 1;
-    const code = (date: string, start: string) => dbRetry(() => confirmationCode(this.o.db, id, date, start), `confirmation code of ${id} ${start}`);
+    const code = (date: string, start: string) =>
+      dbRetry(() => confirmationCode(this.o.db, id, date, start), `confirmation code of ${id} ${start}`);
     const steps = Driver.steps(plan, code);
     for (const [i, step] of steps.entries()) {
       if (step.key === options.stopBefore) return;
@@ -504,7 +654,11 @@ export class Driver {
     this.aborted = true;
   }
 
-  private async attempt<T>(what: string, work: () => Promise<T>, answer: (err: unknown, attempt: number) => T | undefined = () => undefined): Promise<T> {
+  private async attempt<T>(
+    what: string,
+    work: () => Promise<T>,
+    answer: (err: unknown, attempt: number) => T | undefined = () => undefined,
+  ): Promise<T> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (this.aborted) throw new Error(`${what}: the driver was stopped`);
@@ -515,7 +669,10 @@ export class Driver {
         const answered = answer(err, attempt);
         if (answered !== undefined) return answered;
         if (!transient(err) || Date.now() - started > this.stepBudgetMs) {
-          throw new Error(`${what} failed after ${attempt + 1} attempt(s) in ${Date.now() - started} ms: ${reasonOf(err)}`, { cause: err });
+          throw new Error(
+            `${what} failed after ${attempt + 1} attempt(s) in ${Date.now() - started} ms: ${reasonOf(err)}`,
+            { cause: err },
+          );
         }
         this.stats.retries += 1;
         const reason = reasonOf(err);
@@ -542,8 +699,10 @@ export class Driver {
     for (;;) {
       const view = await this.attempt(`${id} view`, () => this.o.service.view(id));
       if (view.facts.eligibility === 'eligible') return;
-      if (view.facts.eligibility === 'ineligible') throw new Error(`${id} was found ineligible: ${view.facts.ineligibilityReasons.join('; ')}`);
-      if (Date.now() - started > this.stepBudgetMs) throw new Error(`${id}: eligibility still pending after ${this.stepBudgetMs} ms`);
+      if (view.facts.eligibility === 'ineligible')
+        throw new Error(`${id} was found ineligible: ${view.facts.ineligibilityReasons.join('; ')}`);
+      if (Date.now() - started > this.stepBudgetMs)
+        throw new Error(`${id}: eligibility still pending after ${this.stepBudgetMs} ms`);
       await sleep(100);
     }
   }
@@ -559,7 +718,13 @@ export class Driver {
       (err, attempt) => {
         // The last command landed, the workflow closed, and its answer was lost with the worker: the workflow is
         // final now and says so. The result is checked against the plan at the end.
-        if (last && attempt > 0 && err instanceof UserError && err.code === 'event_refused' && /a final state/.test(err.message)) {
+        if (
+          last &&
+          attempt > 0 &&
+          err instanceof UserError &&
+          err.code === 'event_refused' &&
+          /a final state/.test(err.message)
+        ) {
           closed = true;
           return null;
         }
@@ -572,7 +737,10 @@ export class Driver {
 
   /** The workflow's own result: long-polls the history, so it needs no worker once the workflow closed. */
   async outcome(id: string): Promise<ApplicationOutcome> {
-    return this.attempt(`${id} result`, () => this.o.client.workflow.getHandle(id).result() as Promise<ApplicationOutcome>);
+    return this.attempt(
+      `${id} result`,
+      () => this.o.client.workflow.getHandle(id).result() as Promise<ApplicationOutcome>,
+    );
   }
 }
 
@@ -609,17 +777,49 @@ const byApp = <R extends { application_id: string }>(rows: R[]) => {
 export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): Promise<Census> {
   const ids = plans.map((p) => p.applicationId);
   const problems: string[] = [];
-  const [audit, outbox, sessions, documents, preProjects, ledger, reservations, applications, budget] = await Promise.all([
-    db.selectFrom('audit_events').select(['application_id', 'seq', 'event_type', 'to_state']).where('application_id', 'in', ids).orderBy('application_id').orderBy('seq').execute(),
-    db.selectFrom('notification_outbox').select(['application_id', 'idempotency_key', 'template', 'recipient', 'payload']).where('application_id', 'in', ids).execute(),
-    db.selectFrom('accompaniment_sessions').select(['application_id', 'session_date', 'starts_at', 'confirmed_at']).where('application_id', 'in', ids).execute(),
-    db.selectFrom('documents').select(['application_id', 'sha256']).where('application_id', 'in', ids).execute(),
-    db.selectFrom('pre_projects').select(['application_id', 'version']).where('application_id', 'in', ids).execute(),
-    db.selectFrom('budget_ledger').select(['application_id', 'kind', 'amount_cents', 'idempotency_key']).where('application_id', 'in', ids).orderBy('id').execute(),
-    db.selectFrom('budget_reservations').select(['application_id', 'status', 'amount_cents']).where('application_id', 'in', ids).execute(),
-    db.selectFrom('applications').select(['id as application_id', 'state', 'last_seq']).where('id', 'in', ids).execute(),
-    db.selectFrom('call_budgets').select(['total_cents', 'committed_cents']).where('call_id', '=', call.callId).executeTakeFirst(),
-  ]);
+  const [audit, outbox, sessions, documents, preProjects, ledger, reservations, applications, budget] =
+    await Promise.all([
+      db
+        .selectFrom('audit_events')
+        .select(['application_id', 'seq', 'event_type', 'to_state'])
+        .where('application_id', 'in', ids)
+        .orderBy('application_id')
+        .orderBy('seq')
+        .execute(),
+      db
+        .selectFrom('notification_outbox')
+        .select(['application_id', 'idempotency_key', 'template', 'recipient', 'payload'])
+        .where('application_id', 'in', ids)
+        .execute(),
+      db
+        .selectFrom('accompaniment_sessions')
+        .select(['application_id', 'session_date', 'starts_at', 'confirmed_at'])
+        .where('application_id', 'in', ids)
+        .execute(),
+      db.selectFrom('documents').select(['application_id', 'sha256']).where('application_id', 'in', ids).execute(),
+      db.selectFrom('pre_projects').select(['application_id', 'version']).where('application_id', 'in', ids).execute(),
+      db
+        .selectFrom('budget_ledger')
+        .select(['application_id', 'kind', 'amount_cents', 'idempotency_key'])
+        .where('application_id', 'in', ids)
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('budget_reservations')
+        .select(['application_id', 'status', 'amount_cents'])
+        .where('application_id', 'in', ids)
+        .execute(),
+      db
+        .selectFrom('applications')
+        .select(['id as application_id', 'state', 'last_seq'])
+        .where('id', 'in', ids)
+        .execute(),
+      db
+        .selectFrom('call_budgets')
+        .select(['total_cents', 'committed_cents'])
+        .where('call_id', '=', call.callId)
+        .executeTakeFirst(),
+    ]);
   const auditBy = byApp(audit);
   const outboxBy = byApp(outbox);
   const sessionsBy = byApp(sessions);
@@ -639,9 +839,11 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
 
     const trail = auditBy.get(id) ?? [];
     const seqs = trail.map((r) => r.seq);
-    if (seqs.join(',') !== trail.map((_, i) => i).join(',')) say(`audit seqs are not exactly 0..${trail.length - 1}: ${seqs.join(',')}`);
+    if (seqs.join(',') !== trail.map((_, i) => i).join(','))
+      say(`audit seqs are not exactly 0..${trail.length - 1}: ${seqs.join(',')}`);
     const counts: Record<string, number> = {};
-    for (const r of trail) if (r.event_type !== 'RECORD_VERIFIED_HOURS') counts[r.event_type] = (counts[r.event_type] ?? 0) + 1;
+    for (const r of trail)
+      if (r.event_type !== 'RECORD_VERIFIED_HOURS') counts[r.event_type] = (counts[r.event_type] ?? 0) + 1;
     const want = expectedEventCounts(plan.path);
     if (JSON.stringify(Object.entries(counts).sort()) !== JSON.stringify(Object.entries(want).sort())) {
       say(`audit events ${JSON.stringify(counts)}, expected ${JSON.stringify(want)}`);
@@ -651,42 +853,57 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
     const events = trail.map((r) => r.event_type).join(' ');
     const first = sequences.get(plan.path);
     if (!first) sequences.set(plan.path, { id, events });
-    else if (first.events !== events) say(`audit sequence differs from ${first.id} on the same path:\n    ${events}\n    ${first.events}`);
+    else if (first.events !== events)
+      say(`audit sequence differs from ${first.id} on the same path:\n    ${events}\n    ${first.events}`);
 
     const app = applicationBy.get(id);
     if (!app) say('no applications row');
-    else if (app.state !== final || app.last_seq !== trail.length - 1) say(`applications row says ${app.state} at seq ${app.last_seq}, expected ${final} at ${trail.length - 1}`);
+    else if (app.state !== final || app.last_seq !== trail.length - 1)
+      say(`applications row says ${app.state} at seq ${app.last_seq}, expected ${final} at ${trail.length - 1}`);
 
     const mail = outboxBy.get(id) ?? [];
     const keys = mail.map((m) => m.idempotency_key);
     if (duplicated(keys).length) say(`outbox idempotency keys repeated: ${duplicated(keys).join(', ')}`);
     const meaning = mail.map((m) => {
-      const payload = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as { start?: string; to?: string };
+      const payload = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as {
+        start?: string;
+        to?: string;
+      };
       return `${m.template}|${m.recipient}|${payload.start ?? ''}`;
     });
     if (duplicated(meaning).length) say(`the same e-mail is queued twice: ${duplicated(meaning).join(', ')}`);
     const stateMessages = meaning.filter((m) => m.startsWith('application.'));
     if (stateMessages.length !== expectedStateMessages(plan)) {
-      say(`${stateMessages.length} application.* outbox rows, expected ${expectedStateMessages(plan)}: ${stateMessages.sort().join(', ')}`);
+      say(
+        `${stateMessages.length} application.* outbox rows, expected ${expectedStateMessages(plan)}: ${stateMessages.sort().join(', ')}`,
+      );
     }
     // Per session: the same messages for both sessions, and the same as every other application's sessions.
     const perSession = plan.schedule.slots.map(({ start }) =>
-      meaning.filter((m) => m.startsWith('session.') && m.endsWith(`|${start}`)).map((m) => m.split('|')[0]).sort().join(','),
+      meaning
+        .filter((m) => m.startsWith('session.') && m.endsWith(`|${start}`))
+        .map((m) => m.split('|')[0])
+        .sort()
+        .join(','),
     );
     sessionMessages ??= perSession[0]!;
-    if (perSession.some((set) => set !== sessionMessages || set === '')) say(`session messages per session [${perSession.join('] [')}], expected [${sessionMessages}] each`);
+    if (perSession.some((set) => set !== sessionMessages || set === ''))
+      say(`session messages per session [${perSession.join('] [')}], expected [${sessionMessages}] each`);
     const others = meaning.filter((m) => !m.startsWith('application.') && !m.startsWith('session.'));
     if (others.length) say(`unexpected outbox rows: ${others.join(', ')}`);
 
     const own = sessionsBy.get(id) ?? [];
-    if (own.length !== 2 || own.some((s) => s.confirmed_at === null)) say(`${own.length} sessions (${own.filter((s) => s.confirmed_at).length} confirmed), expected 2 confirmed`);
-    if ((documentsBy.get(id) ?? []).length !== 1) say(`${(documentsBy.get(id) ?? []).length} documents rows, expected 1`);
+    if (own.length !== 2 || own.some((s) => s.confirmed_at === null))
+      say(`${own.length} sessions (${own.filter((s) => s.confirmed_at).length} confirmed), expected 2 confirmed`);
+    if ((documentsBy.get(id) ?? []).length !== 1)
+      say(`${(documentsBy.get(id) ?? []).length} documents rows, expected 1`);
     const versions = (preProjectsBy.get(id) ?? []).length;
     if (versions !== 1) say(`${versions} pre-project versions stored`);
 
     const expected = expectedLedger(plan.path);
     const movements = (ledgerBy.get(id) ?? []).map((l) => `${l.kind}:${l.amount_cents}`);
-    if (movements.join(' ') !== expected.movements.join(' ')) say(`ledger movements [${movements.join(' ')}], expected [${expected.movements.join(' ')}]`);
+    if (movements.join(' ') !== expected.movements.join(' '))
+      say(`ledger movements [${movements.join(' ')}], expected [${expected.movements.join(' ')}]`);
     const r = reservationBy.get(id);
     const reservation = r ? `${r.status}:${r.amount_cents}` : null;
     if (reservation !== expected.reservation) say(`reservation ${reservation}, expected ${expected.reservation}`);
@@ -694,22 +911,36 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
 
   // Across the whole call: the ledger's keys are unique and its movements add up to what is committed.
   const ledgerKeys = ledger.map((l) => l.idempotency_key);
-  if (duplicated(ledgerKeys).length) problems.push(`ledger idempotency keys repeated: ${duplicated(ledgerKeys).join(', ')}`);
+  if (duplicated(ledgerKeys).length)
+    problems.push(`ledger idempotency keys repeated: ${duplicated(ledgerKeys).join(', ')}`);
   const committed = plans.reduce((sum, p) => sum + expectedLedger(p.path).committedCents, 0);
   const balance = ledger.reduce((sum, l) => sum + Number(l.amount_cents), 0);
   const budgetCommitted = budget ? Number(budget.committed_cents) : 0;
-  if (balance !== committed || budgetCommitted !== committed) problems.push(`call ${call.callId}: ledger balance ${balance}, committed ${budgetCommitted}, expected ${committed}`);
+  if (balance !== committed || budgetCommitted !== committed)
+    problems.push(
+      `call ${call.callId}: ledger balance ${balance}, committed ${budgetCommitted}, expected ${committed}`,
+    );
 
   // Document bytes: one blob per application (each uploaded its own PDF), and no other file but crash leftovers.
   const blobs = existsSync(call.documentsDir)
-    ? readdirSync(call.documentsDir).flatMap((d) => readdirSync(path.join(call.documentsDir, d)).filter((f) => !f.endsWith('.tmp')))
+    ? readdirSync(call.documentsDir).flatMap((d) =>
+        readdirSync(path.join(call.documentsDir, d)).filter((f) => !f.endsWith('.tmp')),
+      )
     : [];
   const digests = new Set(documents.map((d) => d.sha256));
-  if (![...digests].every((d) => blobs.includes(d))) problems.push(`document blobs missing: ${[...digests].filter((d) => !blobs.includes(d)).join(', ')}`);
+  if (![...digests].every((d) => blobs.includes(d)))
+    problems.push(`document blobs missing: ${[...digests].filter((d) => !blobs.includes(d)).join(', ')}`);
 
   return {
     problems,
-    counts: { audit: audit.length, outbox: outbox.length, sessions: sessions.length, documents: documents.length, preProjects: preProjects.length, ledger: ledger.length },
+    counts: {
+      audit: audit.length,
+      outbox: outbox.length,
+      sessions: sessions.length,
+      documents: documents.length,
+      preProjects: preProjects.length,
+      ledger: ledger.length,
+    },
   };
 }
 
@@ -720,7 +951,9 @@ export async function outcomes(driver: Driver, plans: readonly Plan[]): Promise<
     const result = await driver.outcome(plan.applicationId);
     const fundedCents = plan.path === 'funded' ? ADMITTED_CENTS : plan.path === 'funded_partial' ? PARTIAL_CENTS : null;
     if (result.state !== finalStateOf[plan.path] || result.fundedCents !== fundedCents) {
-      problems.push(`${plan.applicationId} (${plan.path}): workflow ended ${result.state} with fundedCents ${result.fundedCents}, expected ${finalStateOf[plan.path]} with ${fundedCents}`);
+      problems.push(
+        `${plan.applicationId} (${plan.path}): workflow ended ${result.state} with fundedCents ${result.fundedCents}, expected ${finalStateOf[plan.path]} with ${fundedCents}`,
+      );
     }
   }).then((failures) => problems.push(...failures));
   return problems;
@@ -749,15 +982,27 @@ export function startOwnPostgres(pgBin: string, port: number): OwnPostgres {
     chownSync(dataDir, uid, gid);
   }
   const run = (bin: string, args: string[]) => {
-    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(pgBin, bin), ...args]] : [path.join(pgBin, bin), args];
+    const [cmd, argv] = asRoot
+      ? ['runuser', ['-u', 'postgres', '--', path.join(pgBin, bin), ...args]]
+      : [path.join(pgBin, bin), args];
     execFileSync(cmd as string, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   };
   run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  run('pg_ctl', ['-D', dataDir, '-o', `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', path.join(dataDir, 'server.log'), '-w', 'start']);
+  run('pg_ctl', [
+    '-D',
+    dataDir,
+    '-o',
+    `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-w',
+    'start',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
-    restart: () => run('pg_ctl', ['-D', dataDir, '-l', path.join(dataDir, 'server.log'), '-m', 'fast', '-w', 'restart']),
+    restart: () =>
+      run('pg_ctl', ['-D', dataDir, '-l', path.join(dataDir, 'server.log'), '-m', 'fast', '-w', 'restart']),
     stop: () => {
       try {
         run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);

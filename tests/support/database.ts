@@ -9,7 +9,9 @@ export const backends: Backend[] = process.env.DATABASE_URL ? ['pglite', 'postgr
 /** A migrated database: a throwaway in-memory PGlite, or the shared PostgreSQL (tests use unique ids there). */
 export async function openTestDb(backend: Backend): Promise<Db> {
   const db = await connectDb(
-    backend === 'postgres' ? { databaseUrl: process.env.DATABASE_URL, pgliteDir: 'memory://' } : { pgliteDir: 'memory://' },
+    backend === 'postgres'
+      ? { databaseUrl: process.env.DATABASE_URL, pgliteDir: 'memory://' }
+      : { pgliteDir: 'memory://' },
   );
   await migrateToLatest(db);
   return db;

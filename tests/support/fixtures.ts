@@ -9,12 +9,16 @@ import type { PreProject, SessionInput } from '../../machines/events';
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
 /** The real rules file of the 2023 call: tests run under the rules the programme uses. */
-export const rules2023: CallRules = parseRulesFile(path.join(projectRoot, 'config', 'calls', 'innosocialmetro-2023.v1.json'));
+export const rules2023: CallRules = parseRulesFile(
+  path.join(projectRoot, 'config', 'calls', 'innosocialmetro-2023.v1.json'),
+);
 
 /** A fresh, valid partita IVA, so every test's company is a different one. */
 export const newVatNumber = () => withVatCheckDigit(String(randomInt(1_000_000_000, 9_999_999_999)));
 
-export function applicationForm(overrides: { company?: Partial<ApplicationForm['company']> } & Partial<Omit<ApplicationForm, 'company'>> = {}): ApplicationForm {
+export function applicationForm(
+  overrides: { company?: Partial<ApplicationForm['company']> } & Partial<Omit<ApplicationForm, 'company'>> = {},
+): ApplicationForm {
   const { company, ...rest } = overrides;
   return {
     callId: 'innosocialmetro-2023',
@@ -38,7 +42,12 @@ export function applicationForm(overrides: { company?: Partial<ApplicationForm['
 /** YYYY-MM-DD, `days` after today (UTC is close enough: fixtures leave whole days of margin). */
 export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-export const session = (date: string, start: string, end: string, topic = 'social impact assessment'): SessionInput => ({
+export const session = (
+  date: string,
+  start: string,
+  end: string,
+  topic = 'social impact assessment',
+): SessionInput => ({
   date,
   start,
   end,
@@ -53,7 +62,14 @@ export const preProject = ({ eligibleCostCents = 8_000_000, ...overrides }: PreP
   summary: 'A repair and reuse workshop employing people at risk of exclusion.',
   themes: ['employment', 'environment'],
   indicators: [
-    { name: 'Jobs for people at risk of exclusion', theme: 'employment', unit: 'FTE', baseline: 0, target: 3, measurementMethod: 'payroll records, yearly' },
+    {
+      name: 'Jobs for people at risk of exclusion',
+      theme: 'employment',
+      unit: 'FTE',
+      baseline: 0,
+      target: 3,
+      measurementMethod: 'payroll records, yearly',
+    },
   ],
   costLines: [{ description: 'Sewing and repair equipment', category: 'equipment', amountCents: eligibleCostCents }],
   grantCents: 4_000_000,

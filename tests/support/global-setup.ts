@@ -19,7 +19,10 @@ export default async function globalSetup() {
   mkdirSync(dir, { recursive: true });
   const [server, bundle] = await Promise.all([
     startDevServer(),
-    bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } as never }),
+    bundleWorkflowCode({
+      workflowsPath: path.join(root, 'workflows', 'index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } as never,
+    }),
   ]);
   globalThis.__devServer = server;
   const bundlePath = path.join(dir, 'workflow-bundle.js');

@@ -11,7 +11,9 @@ const { toJson, fromJson } = createRequire(require.resolve('@temporalio/proto'))
   toJson: (type: unknown, message: unknown) => unknown;
   fromJson: (type: unknown, json: unknown) => proto.temporal.api.history.v1.History;
 };
-const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType(
+  'temporal.api.history.v1.History',
+);
 /** Reads a history this recorder wrote (canonical proto3 JSON). */
 export const historyFromJSON = (json: unknown) => fromJson(historyType, json);
 
@@ -22,7 +24,10 @@ const historyToJSON = (history: proto.temporal.api.history.v1.IHistory) =>
  * With RECORD_HISTORIES_DIR set, a test system writes the histories of the workflows it ran into that folder when it
  * stops, one JSON file each, named by test file, final status and run: the corpus that tests/replay replays.
  */
-export async function recordHistories(client: Client, source: { taskQueue: string } | { workflowIds: string[] }): Promise<void> {
+export async function recordHistories(
+  client: Client,
+  source: { taskQueue: string } | { workflowIds: string[] },
+): Promise<void> {
   const dir = process.env.RECORD_HISTORIES_DIR;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
@@ -30,7 +35,8 @@ export async function recordHistories(client: Client, source: { taskQueue: strin
   // The time-skipping server has no visibility store: there the caller names the workflows.
   const runs: { workflowId: string; runId?: string }[] = [];
   if ('taskQueue' in source) {
-    for await (const wf of client.workflow.list({ query: `TaskQueue = '${source.taskQueue}'` })) runs.push({ workflowId: wf.workflowId, runId: wf.runId });
+    for await (const wf of client.workflow.list({ query: `TaskQueue = '${source.taskQueue}'` }))
+      runs.push({ workflowId: wf.workflowId, runId: wf.runId });
   } else {
     runs.push(...source.workflowIds.map((workflowId) => ({ workflowId })));
   }

@@ -8,7 +8,8 @@ type Sys = Pick<TestSystem, 'service' | 'db' | 'form'>;
 const operator = { actor: 'op.rossi', role: 'operator' as const };
 
 async function untilEligible(sys: Sys, id: string) {
-  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 const steps = async (sys: Sys, id: string, events: ApplicationCommand[]) => {
@@ -19,7 +20,13 @@ const steps = async (sys: Sys, id: string, events: ApplicationCommand[]) => {
 export async function inAccompaniment(sys: Sys, body = 'i3p'): Promise<string> {
   const { applicationId: id } = await sys.service.apply(sys.form(), operator);
   await untilEligible(sys, id);
-  await steps(sys, id, [{ type: 'ASSIGN_BODY', implementingBody: body, consultant: { name: 'Anna', email: `anna.${randomUUID().slice(0, 8)}@${body}.example.org` } }]);
+  await steps(sys, id, [
+    {
+      type: 'ASSIGN_BODY',
+      implementingBody: body,
+      consultant: { name: 'Anna', email: `anna.${randomUUID().slice(0, 8)}@${body}.example.org` },
+    },
+  ]);
   return id;
 }
 

@@ -31,7 +31,9 @@ export interface TestSystem {
  * The real thing for one test file: the shared dev server, a worker on its own task queue with the real
  * activities, the real database, and the same ApplicationService the CLI and the API use.
  */
-export async function startTestSystem(options: { clockOffsetDays?: number; budgetCents?: number; env?: Record<string, string> } = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  options: { clockOffsetDays?: number; budgetCents?: number; env?: Record<string, string> } = {},
+): Promise<TestSystem> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -41,7 +43,10 @@ export async function startTestSystem(options: { clockOffsetDays?: number; budge
   if (!address || !bundle) throw new Error('the jest global setup did not run (TEST_TEMPORAL_ADDRESS unset)');
   const callId = `test-${randomUUID().slice(0, 8)}`;
   const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-calls-'));
-  writeFileSync(path.join(callsDir, `${callId}.v1.json`), JSON.stringify({ ...rules2023, callId, budgetCents: options.budgetCents ?? rules2023.budgetCents }));
+  writeFileSync(
+    path.join(callsDir, `${callId}.v1.json`),
+    JSON.stringify({ ...rules2023, callId, budgetCents: options.budgetCents ?? rules2023.budgetCents }),
+  );
   const config = loadConfig({
     ...process.env,
     CALLS_DIR: callsDir,
@@ -54,7 +59,13 @@ export async function startTestSystem(options: { clockOffsetDays?: number; budge
   const nativeConnection = await NativeConnection.connect({ address });
   // Accompaniment spans weeks: the activities' clock runs ahead so sessions dated after the assignment are past.
   const offset = (options.clockOffsetDays ?? 0) * 86_400_000;
-  const worker = await createWorker({ config, db, connection: nativeConnection, workflowBundle: { codePath: bundle }, now: () => new Date(Date.now() + offset) });
+  const worker = await createWorker({
+    config,
+    db,
+    connection: nativeConnection,
+    workflowBundle: { codePath: bundle },
+    now: () => new Date(Date.now() + offset),
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
@@ -79,8 +90,22 @@ export async function startTestSystem(options: { clockOffsetDays?: number; budge
 
 /** The code the company received for a session: read from the outbox message that carries it. */
 export async function confirmationCode(db: Db, applicationId: string, date: string, start: string): Promise<string> {
-  const rows = await db.selectFrom('notification_outbox').select('payload').where('application_id', '=', applicationId).where('template', '=', 'session.confirmation').execute();
-  const match = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as { date: string; start: string; code: string }).find((p) => p.date === date && p.start === start);
+  const rows = await db
+    .selectFrom('notification_outbox')
+    .select('payload')
+    .where('application_id', '=', applicationId)
+    .where('template', '=', 'session.confirmation')
+    .execute();
+  const match = rows
+    .map(
+      (r) =>
+        (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as {
+          date: string;
+          start: string;
+          code: string;
+        },
+    )
+    .find((p) => p.date === date && p.start === start);
   if (!match) throw new Error(`no confirmation code was sent for ${applicationId} ${date} ${start}`);
   return match.code;
 }

@@ -43,7 +43,10 @@ export interface TimeSkippingSystem {
  * Temporal's time-skipping test server (from PyPI, in .tools) with the real worker and database: timers of months
  * pass in milliseconds, so deadlines and reminders are tested at the moment they fire.
  */
-export async function startTimeSkippingSystem(rules: Partial<CallRules> = {}, options: { clockOffsetDays?: number } = {}): Promise<TimeSkippingSystem> {
+export async function startTimeSkippingSystem(
+  rules: Partial<CallRules> = {},
+  options: { clockOffsetDays?: number } = {},
+): Promise<TimeSkippingSystem> {
   const binary = resolveTemporalBinary('temporal-test-server');
   const env = await TestWorkflowEnvironment.createTimeSkipping(
     binary ? { server: { executable: { type: 'existing-path', path: binary.path } } } : {},

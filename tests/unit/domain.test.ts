@@ -18,11 +18,14 @@ describe('vatNumberProblem', () => {
   });
 
   // A check digit is only one if exactly one final digit completes a prefix.
-  test.each(['0000000000', '0123456789', '9876543210', '0048841001'])('exactly one check digit completes %s', (first10) => {
-    const valid = withVatCheckDigit(first10);
-    const completions = [...'0123456789'].filter((d) => vatNumberProblem(first10 + d) === null);
-    expect(completions).toEqual([valid.slice(10)]);
-  });
+  test.each(['0000000000', '0123456789', '9876543210', '0048841001'])(
+    'exactly one check digit completes %s',
+    (first10) => {
+      const valid = withVatCheckDigit(first10);
+      const completions = [...'0123456789'].filter((d) => vatNumberProblem(first10 + d) === null);
+      expect(completions).toEqual([valid.slice(10)]);
+    },
+  );
 
   test('any single mistyped digit is caught', () => {
     const valid = withVatCheckDigit('0712345678');
@@ -32,14 +35,18 @@ describe('vatNumberProblem', () => {
     }
   });
 
-  test.each(['1234567890', '123456789012', '1234567890A', ' 12345678903', 'IT12345678903', ''])('refuses %p as malformed', (vat) => {
-    expect(vatNumberProblem(vat)).toBe('must be exactly 11 digits');
-  });
+  test.each(['1234567890', '123456789012', '1234567890A', ' 12345678903', 'IT12345678903', ''])(
+    'refuses %p as malformed',
+    (vat) => {
+      expect(vatNumberProblem(vat)).toBe('must be exactly 11 digits');
+    },
+  );
 });
 
 describe('ineligibilityReasons', () => {
   const comuni = loadComuni(projectRoot);
-  const codes = (form: ApplicationForm, rules = rules2023) => ineligibilityReasons(form, rules, comuni).map((r) => r.code);
+  const codes = (form: ApplicationForm, rules = rules2023) =>
+    ineligibilityReasons(form, rules, comuni).map((r) => r.code);
   const company = (c: Partial<ApplicationForm['company']>) => applicationForm({ company: c });
   const site = (comune: string) => company({ operatingSite: { comune, address: 'Via Roma 1' } });
   const smallLimit = rules2023.sme.small.maxTurnoverOrBalanceCents;
@@ -58,9 +65,12 @@ describe('ineligibilityReasons', () => {
   });
 
   // Names must match exactly: a near miss would otherwise let an outside comune through.
-  test.each(['ivrea', 'IVREA', 'Milano', '015146', '1125'])('the operating site %p is outside the territory', (comune) => {
-    expect(codes(site(comune))).toEqual(['outside_territory']);
-  });
+  test.each(['ivrea', 'IVREA', 'Milano', '015146', '1125'])(
+    'the operating site %p is outside the territory',
+    (comune) => {
+      expect(codes(site(comune))).toEqual(['outside_territory']);
+    },
+  );
 
   test.each([
     [49, []],
@@ -74,7 +84,11 @@ describe('ineligibilityReasons', () => {
   });
 
   test('turnover and balance sheet both over the limit is not an SME, and the message gives the figures', () => {
-    const [reason, ...others] = ineligibilityReasons(company({ turnoverCents: smallLimit + 1, balanceSheetCents: smallLimit + 1 }), rules2023, comuni);
+    const [reason, ...others] = ineligibilityReasons(
+      company({ turnoverCents: smallLimit + 1, balanceSheetCents: smallLimit + 1 }),
+      rules2023,
+      comuni,
+    );
     expect(others).toEqual([]);
     expect(reason).toMatchObject({ code: 'not_sme', field: 'company.turnoverCents' });
     expect(reason?.message).toContain('EUR 10.000.000,01');
@@ -89,7 +103,9 @@ describe('ineligibilityReasons', () => {
 
   test('a theme the call does not open is refused', () => {
     const onlyEmployment = { ...rules2023, themes: ['employment' as const] };
-    expect(codes(applicationForm({ themes: ['employment', 'environment'] }), onlyEmployment)).toEqual(['theme_not_in_call']);
+    expect(codes(applicationForm({ themes: ['employment', 'environment'] }), onlyEmployment)).toEqual([
+      'theme_not_in_call',
+    ]);
   });
 
   test('every failure is listed, not only the first', () => {
@@ -115,14 +131,17 @@ describe('verifyHours', () => {
     confirmed: true,
     ...more,
   });
-  const verify = (own: LoggedSession[], elsewhere: LoggedSession[] = [], at = when) => verifyHours(own, elsewhere, at, rules);
+  const verify = (own: LoggedSession[], elsewhere: LoggedSession[] = [], at = when) =>
+    verifyHours(own, elsewhere, at, rules);
 
   test('an unconfirmed session does not count and does not block a confirmed one', () => {
     const pending = logged('2024-03-05', '09:00', '13:00', { confirmed: false });
     const confirmed = logged('2024-03-05', '10:00', '12:00');
     const verdict = verify([pending, confirmed]);
     expect(verdict.verifiedMinutes).toBe(120);
-    expect(verdict.discarded).toEqual([{ sessionId: pending.id, reason: '2024-03-05 09:00-13:00: is not yet confirmed by the company' }]);
+    expect(verdict.discarded).toEqual([
+      { sessionId: pending.id, reason: '2024-03-05 09:00-13:00: is not yet confirmed by the company' },
+    ]);
   });
 
   test("another company's unconfirmed session does not make the consultant busy", () => {
@@ -132,8 +151,14 @@ describe('verifyHours', () => {
 
   // Both orders: the overlap test compares each session's start with the other's end.
   test.each([
-    [['09:00', '13:00'], ['13:00', '17:00']],
-    [['13:00', '17:00'], ['09:00', '13:00']],
+    [
+      ['09:00', '13:00'],
+      ['13:00', '17:00'],
+    ],
+    [
+      ['13:00', '17:00'],
+      ['09:00', '13:00'],
+    ],
   ])('adjacent sessions %p and %p do not overlap and both count', ([s1, e1], [s2, e2]) => {
     const v = verify([logged('2024-03-05', s1!, e1!), logged('2024-03-05', s2!, e2!)]);
     expect(v.verifiedMinutes).toBe(480);
@@ -146,11 +171,15 @@ describe('verifyHours', () => {
     const v = verify([first, second]);
     expect(v.verifiedMinutes).toBe(120);
     expect(v.counted).toEqual([{ sessionId: first.id, minutes: 120 }]);
-    expect(v.discarded).toEqual([{ sessionId: second.id, reason: "2024-03-05 10:00-12:00: overlaps the company's session 2024-03-05 09:00-11:00" }]);
+    expect(v.discarded).toEqual([
+      { sessionId: second.id, reason: "2024-03-05 10:00-12:00: overlaps the company's session 2024-03-05 09:00-11:00" },
+    ]);
   });
 
   test('the same session time on another day is no overlap', () => {
-    expect(verify([logged('2024-03-05', '09:00', '11:00'), logged('2024-03-06', '09:00', '11:00')]).verifiedMinutes).toBe(240);
+    expect(
+      verify([logged('2024-03-05', '09:00', '11:00'), logged('2024-03-06', '09:00', '11:00')]).verifiedMinutes,
+    ).toBe(240);
   });
 
   test("the consultant cannot be in another company's session at the same time", () => {
@@ -158,12 +187,19 @@ describe('verifyHours', () => {
     const v = verify([own], [logged('2024-03-05', '11:30', '12:30', { applicationId: 'app-2' })]);
     expect(v.verifiedMinutes).toBe(0);
     expect(v.discarded).toEqual([
-      { sessionId: own.id, reason: "2024-03-05 10:00-12:00: consultant Marco Bianchi was in another company's session 2024-03-05 11:30-12:30" },
+      {
+        sessionId: own.id,
+        reason:
+          "2024-03-05 10:00-12:00: consultant Marco Bianchi was in another company's session 2024-03-05 11:30-12:30",
+      },
     ]);
   });
 
   test("another consultant's overlapping session elsewhere does not matter", () => {
-    const v = verify([logged('2024-03-05', '10:00', '12:00')], [logged('2024-03-05', '10:00', '12:00', { applicationId: 'app-2', consultant: 'Anna Verdi' })]);
+    const v = verify(
+      [logged('2024-03-05', '10:00', '12:00')],
+      [logged('2024-03-05', '10:00', '12:00', { applicationId: 'app-2', consultant: 'Anna Verdi' })],
+    );
     expect(v.verifiedMinutes).toBe(120);
   });
 
@@ -172,7 +208,11 @@ describe('verifyHours', () => {
     ['today, ending after now', '2024-03-10', '11:00', '12:30'],
   ])('a session on %s is in the future', (_, date, start, end) => {
     const s = logged(date, start, end);
-    expect(verify([s])).toEqual({ verifiedMinutes: 0, counted: [], discarded: [{ sessionId: s.id, reason: `${date} ${start}-${end}: is in the future` }] });
+    expect(verify([s])).toEqual({
+      verifiedMinutes: 0,
+      counted: [],
+      discarded: [{ sessionId: s.id, reason: `${date} ${start}-${end}: is in the future` }],
+    });
   });
 
   test('a session today that has already ended counts', () => {
@@ -183,7 +223,12 @@ describe('verifyHours', () => {
     const early = logged('2024-02-29', '09:00', '10:00');
     const v = verify([early, logged('2024-03-01', '09:00', '10:00')]);
     expect(v.verifiedMinutes).toBe(60);
-    expect(v.discarded).toEqual([{ sessionId: early.id, reason: '2024-02-29 09:00-10:00: is before the implementing body was assigned on 2024-03-01' }]);
+    expect(v.discarded).toEqual([
+      {
+        sessionId: early.id,
+        reason: '2024-02-29 09:00-10:00: is before the implementing body was assigned on 2024-03-01',
+      },
+    ]);
   });
 
   test('no more than 8 h count in a day, and the cut is explained', () => {
@@ -207,7 +252,9 @@ describe('verifyHours', () => {
   test('times with seconds, as the database returns them, are read the same way', () => {
     const v = verify([logged('2024-03-05', '09:00:00', '13:00:00'), logged('2024-03-05', '12:00:00', '14:00:00')]);
     expect(v.verifiedMinutes).toBe(240);
-    expect(v.discarded[0]?.reason).toBe("2024-03-05 12:00-14:00: overlaps the company's session 2024-03-05 09:00-13:00");
+    expect(v.discarded[0]?.reason).toBe(
+      "2024-03-05 12:00-14:00: overlaps the company's session 2024-03-05 09:00-13:00",
+    );
   });
 });
 
@@ -222,14 +269,46 @@ describe('sniffMediaType', () => {
   const zip = (...entries: [string, string][]) => Buffer.concat(entries.map(([name, data]) => zipEntry(name, data)));
   // DER SEQUENCE with a two-byte length, then the content type OID: how a CAdES .p7m envelope starts.
   const der = (oidLastByte: number) =>
-    Buffer.from([0x30, 0x82, 0x04, 0x10, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, oidLastByte, 0xa0, 0x82, 0x04, 0x01]);
+    Buffer.from([
+      0x30,
+      0x82,
+      0x04,
+      0x10,
+      0x06,
+      0x09,
+      0x2a,
+      0x86,
+      0x48,
+      0x86,
+      0xf7,
+      0x0d,
+      0x01,
+      0x07,
+      oidLastByte,
+      0xa0,
+      0x82,
+      0x04,
+      0x01,
+    ]);
 
   test.each<[string, Buffer, string | null]>([
     ['a PDF', pdfBytes(), 'application/pdf'],
-    ['an ODT', zip(['mimetype', 'application/vnd.oasis.opendocument.text'], ['content.xml', '<office:document-content/>']), 'application/vnd.oasis.opendocument.text'],
-    ['a DOCX', zip(['[Content_Types].xml', '<Types/>'], ['word/document.xml', '<w:document/>']), 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+    [
+      'an ODT',
+      zip(['mimetype', 'application/vnd.oasis.opendocument.text'], ['content.xml', '<office:document-content/>']),
+      'application/vnd.oasis.opendocument.text',
+    ],
+    [
+      'a DOCX',
+      zip(['[Content_Types].xml', '<Types/>'], ['word/document.xml', '<w:document/>']),
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    ],
     ['a signed .p7m (signedData)', der(0x02), 'application/pkcs7-mime'],
-    ['a Windows executable', Buffer.from('MZ\x90\x00\x03\x00\x00\x00This program cannot be run in DOS mode', 'latin1'), null],
+    [
+      'a Windows executable',
+      Buffer.from('MZ\x90\x00\x03\x00\x00\x00This program cannot be run in DOS mode', 'latin1'),
+      null,
+    ],
     ['an ODS spreadsheet', zip(['mimetype', 'application/vnd.oasis.opendocument.spreadsheet']), null],
     ['an XLSX workbook', zip(['[Content_Types].xml', '<Types/>'], ['xl/workbook.xml', '<workbook/>']), null],
     ['a plain zip', zip(['readme.txt', 'hello']), null],

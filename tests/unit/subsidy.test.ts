@@ -15,7 +15,12 @@ import {
 import { rules2023 } from '../support/fixtures';
 
 /** The 2023 call's parameters, restated so a change to the config file cannot silently change the hand-worked figures. */
-const params2023: InterestSubsidyParams = { referenceRateBps: 300, maxRateReductionBps: 300, maxSubsidyCents: 5_000_000, maxLoanMonths: 84 };
+const params2023: InterestSubsidyParams = {
+  referenceRateBps: 300,
+  maxRateReductionBps: 300,
+  maxSubsidyCents: 5_000_000,
+  maxLoanMonths: 84,
+};
 
 function granted(result: InterestSubsidyResult): InterestSubsidyGranted {
   if (!result.ok) throw new Error(`expected a subsidy, got a refusal: ${result.field}: ${result.message}`);
@@ -70,12 +75,38 @@ describe('amortizationSchedule', () => {
   test('12-month EUR 12,000 loan at 6%: annuity, first months and last instalment worked by hand', () => {
     const s = amortizationSchedule({ amountCents: 1_200_000, annualRateBps: 600, months: 12 });
     expect(s).toHaveLength(12);
-    expect(s[0]).toEqual({ month: 1, paymentCents: 103_280, interestCents: 6_000, principalCents: 97_280, balanceCents: 1_102_720 });
-    expect(s[1]).toEqual({ month: 2, paymentCents: 103_280, interestCents: 5_514, principalCents: 97_766, balanceCents: 1_004_954 });
-    expect(s[2]).toEqual({ month: 3, paymentCents: 103_280, interestCents: 5_025, principalCents: 98_255, balanceCents: 906_699 });
-    expect(s.map((x) => x.interestCents)).toEqual([6_000, 5_514, 5_025, 4_533, 4_040, 3_544, 3_045, 2_544, 2_040, 1_534, 1_025, 514]);
+    expect(s[0]).toEqual({
+      month: 1,
+      paymentCents: 103_280,
+      interestCents: 6_000,
+      principalCents: 97_280,
+      balanceCents: 1_102_720,
+    });
+    expect(s[1]).toEqual({
+      month: 2,
+      paymentCents: 103_280,
+      interestCents: 5_514,
+      principalCents: 97_766,
+      balanceCents: 1_004_954,
+    });
+    expect(s[2]).toEqual({
+      month: 3,
+      paymentCents: 103_280,
+      interestCents: 5_025,
+      principalCents: 98_255,
+      balanceCents: 906_699,
+    });
+    expect(s.map((x) => x.interestCents)).toEqual([
+      6_000, 5_514, 5_025, 4_533, 4_040, 3_544, 3_045, 2_544, 2_040, 1_534, 1_025, 514,
+    ]);
     expect(s.slice(0, 11).every((x) => x.paymentCents === 103_280)).toBe(true);
-    expect(s[11]).toEqual({ month: 12, paymentCents: 103_278, interestCents: 514, principalCents: 102_764, balanceCents: 0 });
+    expect(s[11]).toEqual({
+      month: 12,
+      paymentCents: 103_278,
+      interestCents: 514,
+      principalCents: 102_764,
+      balanceCents: 0,
+    });
   });
 
   // Hand-worked: EUR 3,000.00 over 3 months at 6%, i = 0.005: (1.005)^3 = 1.015075125,
@@ -94,7 +125,9 @@ describe('amortizationSchedule', () => {
   // Hand-worked: 0%: EUR 1,000.00 / 3 = 33,333.33 -> slices of 33,333, the remaining 33,334 in the last month;
   // EUR 2.00 / 3 = 66.67 -> slices of 66 (rounded down, not to the nearest 67), the remaining 68 last.
   test('a 0% loan is repaid in equal principal slices, the remainder last', () => {
-    expect(amortizationSchedule({ amountCents: 200, annualRateBps: 0, months: 3 }).map((x) => x.principalCents)).toEqual([66, 66, 68]);
+    expect(
+      amortizationSchedule({ amountCents: 200, annualRateBps: 0, months: 3 }).map((x) => x.principalCents),
+    ).toEqual([66, 66, 68]);
     expect(amortizationSchedule({ amountCents: 100_000, annualRateBps: 0, months: 3 })).toEqual([
       { month: 1, paymentCents: 33_333, interestCents: 0, principalCents: 33_333, balanceCents: 66_667 },
       { month: 2, paymentCents: 33_333, interestCents: 0, principalCents: 33_333, balanceCents: 33_334 },
@@ -115,7 +148,9 @@ describe('amortizationSchedule', () => {
   test('a tiny loan whose rounded payment repays it early never overpays', () => {
     const s = amortizationSchedule({ amountCents: 50, annualRateBps: 600, months: 84 });
     expect(s).toHaveLength(84);
-    expect(s.slice(0, 50).every((x) => x.paymentCents === 1 && x.principalCents === 1 && x.interestCents === 0)).toBe(true);
+    expect(s.slice(0, 50).every((x) => x.paymentCents === 1 && x.principalCents === 1 && x.interestCents === 0)).toBe(
+      true,
+    );
     expect(s[49]!.balanceCents).toBe(0);
     expect(s.slice(50).every((x) => x.paymentCents === 0 && x.balanceCents === 0)).toBe(true);
   });
@@ -132,30 +167,64 @@ describe('amortizationSchedule', () => {
 
   describe('properties over 400 pseudo-random loans (each test lists its counterexamples)', () => {
     const cases = randomLoans(400, 20231030).map((loan) => ({ loan, s: amortizationSchedule(loan) }));
-    const failing = (check: (c: (typeof cases)[number]) => boolean) => cases.filter((c) => !check(c)).map((c) => c.loan);
+    const failing = (check: (c: (typeof cases)[number]) => boolean) =>
+      cases.filter((c) => !check(c)).map((c) => c.loan);
 
     test('one instalment a month, months 1..n', () => {
-      expect(failing(({ loan, s }) => s.map((x) => x.month).join() === Array.from({ length: loan.months }, (_, k) => k + 1).join())).toEqual([]);
+      expect(
+        failing(
+          ({ loan, s }) => s.map((x) => x.month).join() === Array.from({ length: loan.months }, (_, k) => k + 1).join(),
+        ),
+      ).toEqual([]);
     });
     test('the principal sums exactly to the amount', () => {
       expect(failing(({ loan, s }) => sum(s.map((x) => x.principalCents)) === loan.amountCents)).toEqual([]);
     });
     test('the balance ends at 0 and is the previous balance less the principal repaid', () => {
       expect(failing(({ s }) => s.at(-1)!.balanceCents === 0)).toEqual([]);
-      expect(failing(({ loan, s }) => s.every((x, k) => x.balanceCents === (k === 0 ? loan.amountCents : s[k - 1]!.balanceCents) - x.principalCents))).toEqual([]);
+      expect(
+        failing(({ loan, s }) =>
+          s.every(
+            (x, k) => x.balanceCents === (k === 0 ? loan.amountCents : s[k - 1]!.balanceCents) - x.principalCents,
+          ),
+        ),
+      ).toEqual([]);
     });
     test('every figure is a non-negative integer and payment = interest + principal', () => {
       const figures = (x: Instalment) => [x.paymentCents, x.interestCents, x.principalCents, x.balanceCents];
-      expect(failing(({ s }) => s.every((x) => figures(x).every((v) => Number.isSafeInteger(v) && v >= 0)))).toEqual([]);
+      expect(failing(({ s }) => s.every((x) => figures(x).every((v) => Number.isSafeInteger(v) && v >= 0)))).toEqual(
+        [],
+      );
       expect(failing(({ s }) => s.every((x) => x.paymentCents === x.interestCents + x.principalCents))).toEqual([]);
     });
     test('interest is the half-up rounded monthly rate on the previous balance', () => {
-      expect(failing(({ loan, s }) => s.every((x) => x.interestCents === Math.floor(((x.balanceCents + x.principalCents) * loan.annualRateBps) / 120_000 + 0.5)))).toEqual([]);
+      expect(
+        failing(({ loan, s }) =>
+          s.every(
+            (x) =>
+              x.interestCents ===
+              Math.floor(((x.balanceCents + x.principalCents) * loan.annualRateBps) / 120_000 + 0.5),
+          ),
+        ),
+      ).toEqual([]);
     });
     test('French method: every instalment but the last is the same (bar the early end of a tiny loan)', () => {
-      const distinct = (s: Instalment[]) => new Set(s.slice(0, -1).filter((x) => x.balanceCents > 0 || x.principalCents > 0).map((x) => x.paymentCents)).size;
-      expect(failing(({ loan, s }) => distinct(s) <= (loan.annualRateBps === 0 || loan.months === 1 ? 1 : 2))).toEqual([]);
-      expect(failing(({ loan, s }) => loan.annualRateBps === 0 || loan.amountCents <= 100_000 || loan.months === 1 || distinct(s) === 1)).toEqual([]);
+      const distinct = (s: Instalment[]) =>
+        new Set(
+          s
+            .slice(0, -1)
+            .filter((x) => x.balanceCents > 0 || x.principalCents > 0)
+            .map((x) => x.paymentCents),
+        ).size;
+      expect(failing(({ loan, s }) => distinct(s) <= (loan.annualRateBps === 0 || loan.months === 1 ? 1 : 2))).toEqual(
+        [],
+      );
+      expect(
+        failing(
+          ({ loan, s }) =>
+            loan.annualRateBps === 0 || loan.amountCents <= 100_000 || loan.months === 1 || distinct(s) === 1,
+        ),
+      ).toEqual([]);
     });
     test('the cases cover 0% loans, 1-month loans and tiny loans', () => {
       expect(cases.some((c) => c.loan.annualRateBps === 0)).toBe(true);
@@ -188,7 +257,9 @@ describe('interestSubsidy', () => {
       capped: 'none',
     });
     expect(r.explanation.join('\n')).toMatch(/EUR 3,000\.00 over 3 months at 6\.00%/);
-    expect(r.explanation.join('\n')).toMatch(/Reduced rate 3\.00% \(the loan's rate less at most 3\.00 percentage points\)/);
+    expect(r.explanation.join('\n')).toMatch(
+      /Reduced rate 3\.00% \(the loan's rate less at most 3\.00 percentage points\)/,
+    );
     expect(r.explanation.join('\n')).toMatch(/present value .* is EUR 14\.96/);
     expect(r.explanation.at(-1)).toBe("Within the call's maximum subsidy of EUR 50,000.00: subsidy EUR 14.96.");
   });
@@ -202,7 +273,14 @@ describe('interestSubsidy', () => {
   //   (the later rows and the present value cross-checked with exact rational arithmetic outside this code).
   test('12-month EUR 12,000 loan at 6% under the 2023 rules', () => {
     const r = granted(interestSubsidy({ amountCents: 1_200_000, annualRateBps: 600, months: 12 }, params2023));
-    expect(r).toMatchObject({ reducedRateBps: 300, interestFullCents: 39_358, interestReducedCents: 19_587, presentValueCents: 19_541, subsidyCents: 19_541, capped: 'none' });
+    expect(r).toMatchObject({
+      reducedRateBps: 300,
+      interestFullCents: 39_358,
+      interestReducedCents: 19_587,
+      presentValueCents: 19_541,
+      subsidyCents: 19_541,
+      capped: 'none',
+    });
     expect(amortizationSchedule({ amountCents: 1_200_000, annualRateBps: 300, months: 12 }).slice(0, 2)).toEqual([
       { month: 1, paymentCents: 101_632, interestCents: 3_000, principalCents: 98_632, balanceCents: 1_101_368 },
       { month: 2, paymentCents: 101_632, interestCents: 2_753, principalCents: 98_879, balanceCents: 1_002_489 },
@@ -218,17 +296,36 @@ describe('interestSubsidy', () => {
   //   PV: 500 / 1.0025 + 334 / 1.00500625 + 167 / 1.007518765625 = 498.7531 + 332.3362 + 165.7537 = 996.84 -> 997
   test('a rate below the maximum reduction: reduced rate 0, the saving is the whole interest', () => {
     const r = granted(interestSubsidy({ amountCents: 300_000, annualRateBps: 200, months: 3 }, params2023));
-    expect(r).toMatchObject({ reducedRateBps: 0, interestFullCents: 1_001, interestReducedCents: 0, presentValueCents: 997, subsidyCents: 997, capped: 'none' });
+    expect(r).toMatchObject({
+      reducedRateBps: 0,
+      interestFullCents: 1_001,
+      interestReducedCents: 0,
+      presentValueCents: 997,
+      subsidyCents: 997,
+      capped: 'none',
+    });
   });
 
   test('a 0% loan saves nothing and gets nothing', () => {
     const r = granted(interestSubsidy({ amountCents: 100_000, annualRateBps: 0, months: 3 }, params2023));
-    expect(r).toMatchObject({ reducedRateBps: 0, interestFullCents: 0, interestReducedCents: 0, presentValueCents: 0, subsidyCents: 0, capped: 'none' });
+    expect(r).toMatchObject({
+      reducedRateBps: 0,
+      interestFullCents: 0,
+      interestReducedCents: 0,
+      presentValueCents: 0,
+      subsidyCents: 0,
+      capped: 'none',
+    });
   });
 
   // The EUR 3,000 example above is worth 1,496 cents; with a cap of EUR 10.00 the cap bites.
   test('the cap at maxSubsidyCents bites', () => {
-    const r = granted(interestSubsidy({ amountCents: 300_000, annualRateBps: 600, months: 3 }, { ...params2023, maxSubsidyCents: 1_000 }));
+    const r = granted(
+      interestSubsidy(
+        { amountCents: 300_000, annualRateBps: 600, months: 3 },
+        { ...params2023, maxSubsidyCents: 1_000 },
+      ),
+    );
     expect(r).toMatchObject({ presentValueCents: 1_496, subsidyCents: 1_000, capped: 'max_subsidy' });
     expect(r.explanation.at(-1)).toBe("Capped at the call's maximum subsidy of EUR 10.00: subsidy EUR 10.00.");
   });
@@ -238,11 +335,21 @@ describe('interestSubsidy', () => {
   // (Exact rational cross-check: present value 11,315,430.70 -> 11,315,431 cents.)
   test('the 2023 cap of EUR 50,000 bites on a large long loan', () => {
     const r = granted(interestSubsidy({ amountCents: 100_000_000, annualRateBps: 800, months: 84 }, params2023));
-    expect(r).toMatchObject({ reducedRateBps: 500, presentValueCents: 11_315_431, subsidyCents: 5_000_000, capped: 'max_subsidy' });
+    expect(r).toMatchObject({
+      reducedRateBps: 500,
+      presentValueCents: 11_315_431,
+      subsidyCents: 5_000_000,
+      capped: 'max_subsidy',
+    });
   });
 
   test('the cap is inclusive: a present value equal to the cap is not "capped"', () => {
-    const r = granted(interestSubsidy({ amountCents: 300_000, annualRateBps: 600, months: 3 }, { ...params2023, maxSubsidyCents: 1_496 }));
+    const r = granted(
+      interestSubsidy(
+        { amountCents: 300_000, annualRateBps: 600, months: 3 },
+        { ...params2023, maxSubsidyCents: 1_496 },
+      ),
+    );
     expect(r).toMatchObject({ subsidyCents: 1_496, capped: 'none' });
   });
 
@@ -255,7 +362,10 @@ describe('interestSubsidy', () => {
   });
 
   test('refuses a negative amount', () => {
-    expect(interestSubsidy({ amountCents: -100, annualRateBps: 600, months: 12 }, params2023)).toMatchObject({ ok: false, field: 'amountCents' });
+    expect(interestSubsidy({ amountCents: -100, annualRateBps: 600, months: 12 }, params2023)).toMatchObject({
+      ok: false,
+      field: 'amountCents',
+    });
   });
 
   test('refuses a loan longer than the call allows, and accepts exactly the maximum', () => {
@@ -283,20 +393,42 @@ describe('interestSubsidy', () => {
   describe('properties over 300 pseudo-random loans and call parameters (each test lists its counterexamples)', () => {
     const rnd = prng(84);
     const cases = randomLoans(300, 2024).map((loan) => {
-      const params = { referenceRateBps: rnd(1, 800), maxRateReductionBps: rnd(0, 600), maxSubsidyCents: rnd(0, 3) === 0 ? rnd(0, 20_000) : 5_000_000, maxLoanMonths: 84 };
+      const params = {
+        referenceRateBps: rnd(1, 800),
+        maxRateReductionBps: rnd(0, 600),
+        maxSubsidyCents: rnd(0, 3) === 0 ? rnd(0, 20_000) : 5_000_000,
+        maxLoanMonths: 84,
+      };
       return { loan, params, r: granted(interestSubsidy(loan, params)) };
     });
-    const failing = (check: (c: (typeof cases)[number]) => boolean) => cases.filter((c) => !check(c)).map(({ loan, params }) => ({ loan, params }));
+    const failing = (check: (c: (typeof cases)[number]) => boolean) =>
+      cases.filter((c) => !check(c)).map(({ loan, params }) => ({ loan, params }));
 
     test('every figure is an integer', () => {
-      expect(failing(({ r }) => [r.subsidyCents, r.reducedRateBps, r.interestFullCents, r.interestReducedCents, r.presentValueCents].every(Number.isSafeInteger))).toEqual([]);
+      expect(
+        failing(({ r }) =>
+          [r.subsidyCents, r.reducedRateBps, r.interestFullCents, r.interestReducedCents, r.presentValueCents].every(
+            Number.isSafeInteger,
+          ),
+        ),
+      ).toEqual([]);
     });
     test('the reduced rate is the loan rate less the maximum reduction, never below 0', () => {
-      expect(failing(({ loan, params, r }) => r.reducedRateBps === Math.max(0, loan.annualRateBps - params.maxRateReductionBps))).toEqual([]);
+      expect(
+        failing(
+          ({ loan, params, r }) => r.reducedRateBps === Math.max(0, loan.annualRateBps - params.maxRateReductionBps),
+        ),
+      ).toEqual([]);
     });
     test('the interest totals are those of the two schedules', () => {
       const interest = (loan: Loan) => sum(amortizationSchedule(loan).map((x) => x.interestCents));
-      expect(failing(({ loan, r }) => r.interestFullCents === interest(loan) && r.interestReducedCents === interest({ ...loan, annualRateBps: r.reducedRateBps }))).toEqual([]);
+      expect(
+        failing(
+          ({ loan, r }) =>
+            r.interestFullCents === interest(loan) &&
+            r.interestReducedCents === interest({ ...loan, annualRateBps: r.reducedRateBps }),
+        ),
+      ).toEqual([]);
     });
     test('the subsidy is never negative, never above the full interest, never above the cap', () => {
       expect(failing(({ r }) => r.subsidyCents >= 0)).toEqual([]);
@@ -307,8 +439,14 @@ describe('interestSubsidy', () => {
       expect(failing(({ r }) => r.presentValueCents <= r.interestFullCents - r.interestReducedCents)).toEqual([]);
     });
     test('the subsidy is the present value capped, and says so', () => {
-      expect(failing(({ params, r }) => r.subsidyCents === Math.min(r.presentValueCents, params.maxSubsidyCents))).toEqual([]);
-      expect(failing(({ params, r }) => r.capped === (r.presentValueCents > params.maxSubsidyCents ? 'max_subsidy' : 'none'))).toEqual([]);
+      expect(
+        failing(({ params, r }) => r.subsidyCents === Math.min(r.presentValueCents, params.maxSubsidyCents)),
+      ).toEqual([]);
+      expect(
+        failing(
+          ({ params, r }) => r.capped === (r.presentValueCents > params.maxSubsidyCents ? 'max_subsidy' : 'none'),
+        ),
+      ).toEqual([]);
     });
     test('no rate reduction, no subsidy', () => {
       expect(failing(({ params, r }) => params.maxRateReductionBps > 0 || r.presentValueCents === 0)).toEqual([]);
@@ -325,13 +463,27 @@ describe('interestSubsidy', () => {
   // weighs the late −1s less, so the raw present value is 1.645 -> 2 cents, above the 1 cent actually saved.
   // (Both figures cross-checked with exact rational arithmetic.) The present value is kept at the saving: 1 cent.
   test('a cent-rounding artefact cannot push the present value above the interest saved', () => {
-    const r = granted(interestSubsidy({ amountCents: 399, annualRateBps: 1_744, months: 47 }, { ...params2023, referenceRateBps: 386, maxRateReductionBps: 140 }));
-    expect(r).toMatchObject({ reducedRateBps: 1_604, interestFullCents: 151, interestReducedCents: 150, presentValueCents: 1, subsidyCents: 1, capped: 'none' });
+    const r = granted(
+      interestSubsidy(
+        { amountCents: 399, annualRateBps: 1_744, months: 47 },
+        { ...params2023, referenceRateBps: 386, maxRateReductionBps: 140 },
+      ),
+    );
+    expect(r).toMatchObject({
+      reducedRateBps: 1_604,
+      interestFullCents: 151,
+      interestReducedCents: 150,
+      presentValueCents: 1,
+      subsidyCents: 1,
+      capped: 'none',
+    });
     expect(r.explanation.join('\n')).toMatch(/EUR 0\.02 is a cent-rounding artefact/);
   });
 
   test('a 0% reference rate means no discounting: present value = undiscounted saving', () => {
-    const r = granted(interestSubsidy({ amountCents: 300_000, annualRateBps: 600, months: 3 }, { ...params2023, referenceRateBps: 0 }));
+    const r = granted(
+      interestSubsidy({ amountCents: 300_000, annualRateBps: 600, months: 3 }, { ...params2023, referenceRateBps: 0 }),
+    );
     expect(r.presentValueCents).toBe(1_502);
   });
 });
