@@ -1,44 +1,70 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { pinnedRules } from './config/calls';
 import { territoryLoader } from './config/comuni';
 import { loadConfig, type Config } from './config/env';
-import { connectDb, describeTarget, type Db } from './db/connect';
-import { migrateToLatest } from './db/migrate';
+import { describeTarget, type Db } from './db/connect';
+import { openDatabase } from './db/open';
 import { startDispatcher, type Dispatcher } from './notifications/dispatcher';
 import { createMailer } from './notifications/mailer';
+import { dataConverter, FAILURE_CONVERTER_PATH } from './security/data-converter';
+import { keyRingFor, type KeyRing } from './security/keyring';
+import { sessionLinks } from './security/links';
+import { temporalTls } from './security/tls';
 
 export interface WorkerDeps {
   config: Config;
   db: Db;
+  ring: KeyRing;
   connection: NativeConnection;
-  /** Tests pass a prebuilt bundle; otherwise the workflows are bundled from source at start-up. */
+  /** Tests pass a prebuilt bundle; otherwise WORKFLOW_BUNDLE, else the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
   /** The activities' clock; tests move it forward to stand weeks after an assignment. */
   now?: () => Date;
 }
 
-/** The composition root: configuration, database and Temporal connection in, a ready worker out. */
+/** The composition root: configuration, database, keys and Temporal connection in, a ready worker out. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const { config, db } = deps;
   const activities = createActivities({
     db,
+    rules: pinnedRules(config.CALLS_DIR),
     territory: territoryLoader(config.projectRoot),
-    documentsDir: config.DOCUMENTS_DIR,
-    documentMaxBytes: config.DOCUMENT_MAX_BYTES,
     recipients: { operators: config.OPERATOR_EMAILS, commission: config.COMMISSION_EMAILS },
+    publicUrl: config.publicUrl,
+    links: sessionLinks(config.ID_SECRET),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const bundle = deps.workflowBundle ?? (config.WORKFLOW_BUNDLE ? { codePath: config.WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     activities,
-    ...(deps.workflowBundle
-      ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    dataConverter: dataConverter(deps.ring),
+    ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(config.WORKER_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS
+      ? { maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS }
+      : {}),
+    ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES
+      ? { maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES }
+      : {}),
+    ...(config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES
+      ? { maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES }
+      : {}),
   });
 }
+
+/** A connection to Temporal for the worker: TLS and mutual TLS when configured. */
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  const tls = temporalTls(config);
+  return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, ...(tls ? { tls } : {}) });
+}
+
+/** What the bundler needs beside the workflows: the failure converter that encrypts failure messages. */
+export const BUNDLE_OPTIONS = { failureConverterPath: FAILURE_CONVERTER_PATH };
 
 /**
  * Delivers the notification outbox over SMTP while the worker runs; null when no SMTP_URL is configured
@@ -56,21 +82,14 @@ export function startMailDelivery(config: Config, db: Db): Dispatcher | null {
   });
 }
 
-export async function openDatabase(config: Config): Promise<Db> {
-  const db = await connectDb({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
-  await migrateToLatest(db);
-  return db;
-}
-
 async function main() {
   const config = loadConfig();
   const db = await openDatabase(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await createWorker({ config, db, connection });
+  const connection = await connectWorker(config);
+  const worker = await createWorker({ config, db, ring: keyRingFor(config), connection });
   const mail = startMailDelivery(config, db);
-  console.log(
-    `worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}`,
-  );
+  const target = describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
+  console.log(`worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${target}`);
   try {
     await worker.run();
   } finally {

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The installed command: the compiled CLI (npm start / npm test build it into dist/).
-require('../dist/client/cli.js').main();
+require('../dist/client/cli/main.js').main();

@@ -1,78 +1,58 @@
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { FAILURE } from '../workflows/messages';
+/**
+ * Every error a person can meet, once: its HTTP status, its problem title, and the CLI's exit code. The API's
+ * problem+json, the OpenAPI enum and the CLI's exit codes are all read from this table.
+ */
+export const ERRORS = {
+  invalid_input: { status: 400, title: 'Invalid input', exit: 2 },
+  unauthorized: { status: 401, title: 'Authentication required', exit: 5 },
+  forbidden: { status: 403, title: 'Not allowed', exit: 5 },
+  not_found: { status: 404, title: 'Not found', exit: 3 },
+  already_applied: { status: 409, title: 'Already applied', exit: 4 },
+  event_refused: { status: 409, title: 'Refused by the application lifecycle', exit: 4 },
+  document_unavailable: { status: 410, title: 'Document unavailable', exit: 1 },
+  payload_too_large: { status: 413, title: 'Payload too large', exit: 2 },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type', exit: 2 },
+  rate_limited: { status: 429, title: 'Too many requests', exit: 1 },
+  internal: { status: 500, title: 'Internal error', exit: 1 },
+  temporal_unavailable: { status: 503, title: 'Workflow service unavailable', exit: 1 },
+  database_unavailable: { status: 503, title: 'Database unavailable', exit: 1 },
+  /** The CLI's own: the API did not answer (the API never sends it). */
+  api_unavailable: { status: 503, title: 'API unavailable', exit: 1 },
+} as const satisfies Record<string, { status: number; title: string; exit: number }>;
 
-export type ErrorCode =
-  | 'invalid_input'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'already_applied'
-  | 'event_refused'
-  | 'rate_limited'
-  | 'document_unavailable'
-  | 'temporal_unavailable'
-  | 'internal';
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
 
 /** An error a person can act on: a stable code, a one-line message, and where the problem is. */
 export class UserError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { path?: string; message: string }[] = [],
+    readonly details: FieldProblem[] = [],
   ) {
     super(message);
   }
 }
 
-const httpStatus: Record<ErrorCode, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  rate_limited: 429,
-  document_unavailable: 410,
-  already_applied: 409,
-  event_refused: 409,
-  temporal_unavailable: 503,
-  internal: 500,
-};
-export const statusOf = (code: ErrorCode) => httpStatus[code];
+/** zod issues as "where: what" pairs, for one-line errors and problem+json alike. */
+export function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, prefix = '') {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: i.message,
+  }));
+}
 
-/** Translates what Temporal throws into UserErrors; anything unrecognised stays an internal error. */
-export function toUserError(err: unknown, applicationId?: string): UserError {
-  if (err instanceof UserError) return err;
-  if (
-    err instanceof WorkflowNotFoundError ||
-    (err instanceof Error && /workflow.*not found|not found.*workflow/i.test(err.message))
-  ) {
-    return new UserError('not_found', `no application ${applicationId ?? ''}`.trim());
-  }
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    return new UserError(
-      'already_applied',
-      `this company has already applied to this call: application ${err.workflowId}`,
-    );
-  }
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const failure = err.cause;
-    if (failure.type === FAILURE.refused) return new UserError('event_refused', failure.message);
-    if (failure.type === FAILURE.forbidden) return new UserError('forbidden', failure.message);
-    if (failure.type === FAILURE.invalid) {
-      const issues = (failure.details?.[0] as { path: string; message: string }[] | undefined) ?? [];
-      return new UserError('invalid_input', failure.message, issues);
-    }
-    return new UserError('event_refused', failure.message);
-  }
-  if (err instanceof Error && /connect|ECONNREFUSED|UNAVAILABLE|deadline/i.test(err.message)) {
-    return new UserError('temporal_unavailable', `Temporal is not reachable: ${err.message}`);
-  }
-  // Temporal wraps the server's reason in `cause`: say it, not only "Failed to start Workflow".
-  const reason =
-    err instanceof Error && err.cause instanceof Error
-      ? `${err.message}: ${err.cause.message}`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-  return new UserError('internal', reason);
+/** A refusal of invalid input, naming every problem and where it is. */
+export function invalid(what: string, error: Parameters<typeof issuesOf>[0], prefix?: string): UserError {
+  const issues = issuesOf(error, prefix);
+  return new UserError(
+    'invalid_input',
+    `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  );
 }

@@ -20,14 +20,35 @@ export function parseRulesFile(file: string): CallRules {
   return parsed.data;
 }
 
-/** The newest version of a call's rules: the one a new application pins. */
-export function currentRules(dir: string, callId: string): CallRules {
-  const versions = readdirSync(dir)
+/** Every rules file of the folder, newest version of each call first. */
+export function allRules(dir: string): CallRules[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => parseRulesFile(path.join(dir, f)))
-    .filter((r) => r.callId === callId)
-    .sort((a, b) => b.version - a.version);
-  const latest = versions[0];
+    .sort((a, b) => a.callId.localeCompare(b.callId) || b.version - a.version);
+}
+
+/** The newest version of a call's rules: the one a new application pins. */
+export function currentRules(dir: string, callId: string): CallRules {
+  const latest = allRules(dir).find((r) => r.callId === callId);
   if (!latest) throw new RulesError(`no rules for call "${callId}" in ${dir}`);
   return latest;
+}
+
+/**
+ * The rules an application pinned, by call and version: read once per process. Workflows carry only what their
+ * machine reads; whatever else a step needs (the budget, the territory, the wording of criteria) comes from here.
+ */
+export function pinnedRules(dir: string): (callId: string, version: number) => CallRules {
+  const cache = new Map<string, CallRules>();
+  return (callId, version) => {
+    const key = `${callId}.v${version}`;
+    let rules = cache.get(key);
+    if (!rules) {
+      rules = allRules(dir).find((r) => r.callId === callId && r.version === version);
+      if (!rules) throw new RulesError(`no rules ${key} in ${dir}: an application pinned them, so they must stay`);
+      cache.set(key, rules);
+    }
+    return rules;
+  };
 }

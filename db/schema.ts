@@ -1,4 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { UserRole } from '../domain/roles';
+import type { ApplicationContext } from '../machines/application.machine';
 
 type CreatedAt = ColumnType<Date, string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -19,6 +21,27 @@ export interface ApplicationsTable {
   facts: Json<unknown>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, string | undefined, string>;
+  /** 1: recorded by the first generation's activities (no snapshot); 2: by one-transaction steps. */
+  generation: ColumnType<number, number | undefined, number>;
+  /** The machine's snapshot after `last_seq` ({ value, context }): what every read of the register starts from. */
+  snapshot: ColumnType<StoredSnapshot | null, string | null | undefined, string | null>;
+  comune: string | null;
+  ateco_code: string | null;
+  size_class: 'micro' | 'small' | null;
+  themes: ColumnType<string[], string[] | undefined, string[]>;
+  eligibility: ColumnType<string, string | undefined, string>;
+  requested_cents: ColumnType<string | null, number | null | undefined, number | null>;
+  admitted_cents: ColumnType<string | null, number | null | undefined, number | null>;
+  funded_cents: ColumnType<string | null, number | null | undefined, number | null>;
+  deadline_kind: string | null;
+  deadline_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  closed_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  code_failures: Generated<number>;
+}
+
+export interface StoredSnapshot {
+  value: string;
+  context: ApplicationContext;
 }
 
 export interface AuditEventsTable {
@@ -33,6 +56,10 @@ export interface AuditEventsTable {
   payload_digest: string;
   occurred_at: ColumnType<Date, string, never>;
   recorded_at: CreatedAt;
+  /** What the event said that people may read in the timeline (no personal data, no document bytes). */
+  summary: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
+  /** What the step answered (its follow-ups, promotions): a retried step returns this. */
+  outcome: ColumnType<unknown, string | null | undefined, never>;
 }
 
 export interface AccompanimentSessionsTable {
@@ -49,6 +76,9 @@ export interface AccompanimentSessionsTable {
   confirmation_attempts: Generated<number>;
   confirmed_at: Date | null;
   created_at: CreatedAt;
+  consultant_id: string | null;
+  disputed_at: Date | null;
+  code_issue: Generated<number>;
 }
 
 export interface ImplementingBodiesTable {
@@ -64,6 +94,7 @@ export interface ConsultantsTable {
   name: string;
   email: string;
   created_at: CreatedAt;
+  active: Generated<boolean>;
 }
 
 export interface PreProjectsTable {
@@ -83,6 +114,16 @@ export interface DocumentsTable {
   sha256: string;
   filename: string;
   media_type: string;
+  size_bytes: number;
+  created_at: CreatedAt;
+  uploaded_by: string | null;
+  attached_at: Date | null;
+  attached_seq: number | null;
+}
+
+export interface DocumentBlobsTable {
+  sha256: string;
+  content: Uint8Array;
   size_bytes: number;
   created_at: CreatedAt;
 }
@@ -140,12 +181,13 @@ export interface BudgetLedgerTable {
 export interface UsersTable {
   id: Generated<string>;
   name: string;
-  role: 'operator' | 'consultant' | 'commission' | 'auditor';
+  role: UserRole;
   body_id: string | null;
   chair: Generated<boolean>;
   token_hash: string;
   created_at: CreatedAt;
   revoked_at: Date | null;
+  email: string | null;
 }
 
 export interface Database {
@@ -157,6 +199,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   accompaniment_sessions: AccompanimentSessionsTable;
   documents: DocumentsTable;
+  document_blobs: DocumentBlobsTable;
   notification_outbox: NotificationOutboxTable;
   call_budgets: CallBudgetsTable;
   budget_reservations: BudgetReservationsTable;

@@ -31,7 +31,6 @@ export const ApplicationFormSchema = z
           .strict(),
       })
       .strict(),
-    implementingBody: z.string().trim().min(1).optional(),
     themes: z.array(ThemeSchema).default([]),
     deMinimisReceivedCents: cents.default(0),
   })

@@ -66,3 +66,14 @@ export function ineligibilityReasons(
   }
   return reasons;
 }
+
+/**
+ * The company's size class under Recommendation 2003/361/EC: micro or small when its headcount and its turnover or
+ * balance-sheet total (the lower of the two) fit that class's limits; null when it is neither (not eligible).
+ */
+export function sizeClassOf(form: ApplicationForm, rules: CallRules): 'micro' | 'small' | null {
+  const { headcount, turnoverCents, balanceSheetCents } = form.company;
+  const fits = (limits: CallRules['sme']['micro']) =>
+    headcount <= limits.maxHeadcount && Math.min(turnoverCents, balanceSheetCents) <= limits.maxTurnoverOrBalanceCents;
+  return fits(rules.sme.micro) ? 'micro' : fits(rules.sme.small) ? 'small' : null;
+}

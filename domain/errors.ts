@@ -1,12 +1,13 @@
 /**
  * ApplicationFailure types that activities raise for a mistake in what a person sent (an unreadable upload, an
- * unknown implementing body, a wrong confirmation code). Never retried; the workflow reports them to the sender
- * as an invalid command and the application carries on unchanged.
+ * unknown consultant, a wrong confirmation code). Never retried; the workflow reports them to the sender as an
+ * invalid command, with the offending fields as data (`details[0]`: { path, message }[]), and nothing changes.
  */
 export const INPUT_ERROR = {
   document: 'InvalidDocument',
   assignment: 'InvalidAssignment',
   confirmation: 'InvalidConfirmation',
+  session: 'InvalidSession',
 } as const;
 
 export const INPUT_ERROR_TYPES: readonly string[] = Object.values(INPUT_ERROR);

@@ -52,6 +52,8 @@ export const CallRulesSchema = z
                 code: z.string().regex(/^[a-z_]+$/),
                 label: z.string().min(1),
                 maxScore: z.number().int().positive(),
+                /** What the members look at when they score it: shown next to the field on their page. */
+                guidance: z.string().min(1).optional(),
               })
               .strict(),
           )
@@ -77,22 +79,3 @@ export const CallRulesSchema = z
   .strict();
 
 export type CallRules = z.infer<typeof CallRulesSchema>;
-
-/** The part of the rules the state machine's guards read, in integer units. */
-export interface MachineRules {
-  minimumAccompanimentMinutes: number;
-  maxGrantShareBps: number;
-  interestSubsidy: CallRules['interestSubsidy'];
-  budgetCents: number;
-  commission: CallRules['commission'];
-}
-
-export function machineRules(rules: CallRules): MachineRules {
-  return {
-    minimumAccompanimentMinutes: Math.round(rules.accompaniment.minimumHours * 60),
-    maxGrantShareBps: rules.grant.maxShareBps,
-    interestSubsidy: rules.interestSubsidy,
-    budgetCents: rules.budgetCents,
-    commission: rules.commission,
-  };
-}

@@ -1,40 +1,38 @@
-import { assign, setup } from 'xstate';
-import type { MachineRules } from '../domain/rules';
-import { scoreProblems, tally, type Evaluation } from './commission';
-import { interestSubsidy, loanProblem, totalSupportCents } from '../domain/subsidy';
+import { and, assertEvent, assign, setup, type StateValueFrom } from 'xstate';
+import { preProjectProblems, supportOf, type PreProject } from '../domain/pre-project';
+import type { MachineRules } from '../domain/machine-rules';
 import type { Theme } from '../domain/themes';
-import {
-  eligibleCostOf,
-  type ApplicationEvent,
-  type DocumentUpload,
-  type PreProject,
-  type SessionConfirmation,
-  type SessionInput,
-  type StoredDocument,
-} from './events';
+import { scoreProblems, tally, type Evaluation } from './commission';
+import { applicationEffects } from './effects';
+import type { ApplicationEvent, StoredDocument } from './events';
 
+/** What an application starts with: no personal data, only what the machine's guards read. */
 export interface ApplicationMachineInput {
   applicationId: string;
-  deMinimisRoomCents: number;
   callId: string;
   rulesVersion: number;
   rules: MachineRules;
   themes: Theme[];
+  /** How much de minimis aid the company may still receive (ceiling minus what it declared). */
+  deMinimisRoomCents: number;
+  /** Micro or small enterprise (Recommendation 2003/361/EC); null when it is neither (then it is not eligible). */
+  sizeClass: 'micro' | 'small' | null;
+  /** The calendar day (Rome) the application was registered: nothing is effective before it. */
+  submittedOn: string;
 }
 
 export interface ApplicationContext extends ApplicationMachineInput {
   eligibility: 'pending' | 'eligible' | 'ineligible';
+  /** The codes of the reasons (their wording, which may quote the company's figures, stays in PostgreSQL). */
   ineligibilityReasons: string[];
   implementingBody: string | null;
-  consultant: string | null;
-  /** The consultant's identity in the registry: two consultants may share a name, never an address. */
-  consultantEmail: string | null;
+  /** The consultant's id in the registry (their name and address live in PostgreSQL). */
+  consultantId: string | null;
+  assignedOn: string | null;
   sessionsLogged: number;
   verifiedMinutes: number;
   /** Why logged sessions do not (fully) count, as the last verification said. */
   discardedSessions: string[];
-  /** How much de minimis aid the company may still receive (ceiling minus what it declared). */
-  deMinimisRoomCents: number;
   documents: StoredDocument[];
   preProject: PreProject | null;
   preProjectVersion: number;
@@ -48,77 +46,43 @@ export interface ApplicationContext extends ApplicationMachineInput {
   budget: 'none' | 'reserved' | 'waiting';
   budgetPosition: number | null;
   fundedCents: number | null;
-  /** Members' declarations: true = conflict of interest (cannot evaluate), false = none declared. */
+  disbursedOn: string | null;
+  /** Members' declarations: true = conflict of interest (final; cannot evaluate or decide), false = none. */
   conflicts: Record<string, boolean>;
   evaluations: Evaluation[];
   closingReason: string | null;
 }
 
-type Of<T extends ApplicationEvent['type']> = Extract<ApplicationEvent, { type: T }>;
-
-/** Grant as a share of eligible cost, in integer arithmetic (basis points) so no float decides money. */
-export const grantWithinShare = (grantCents: number, eligibleCostCents: number, maxShareBps: number) =>
-  grantCents * 10_000 <= eligibleCostCents * maxShareBps;
-
-/** What the company would receive: the grant plus the present value of the interest subsidy on its loan. */
-export function supportOf(p: PreProject, rules: MachineRules): { subsidyCents: number; totalCents: number } {
-  const subsidy = p.loan ? interestSubsidy(p.loan, rules.interestSubsidy) : null;
-  const subsidyCents = subsidy?.ok ? subsidy.subsidyCents : 0;
-  return { subsidyCents, totalCents: totalSupportCents(p.grantCents, subsidyCents) };
-}
-
-export const preProjectProblems = (
-  p: PreProject,
-  rules: MachineRules,
-  deMinimisRoomCents = Number.MAX_SAFE_INTEGER,
-): string[] => {
-  const problems: string[] = [];
-  const support = supportOf(p, rules).totalCents;
-  if (support > deMinimisRoomCents) {
-    problems.push(
-      `the support requested (${support} cents, grant plus interest subsidy) exceeds the de minimis room left to the company (${deMinimisRoomCents} cents)`,
-    );
-  }
-  const loan = p.loan && loanProblem(p.loan, rules.interestSubsidy.maxLoanMonths);
-  if (loan) problems.push(`loan.${loan.field}: ${loan.message}`);
-  if (p.themes.length === 0) problems.push('the pre-project must name at least one impact theme');
-  if (p.grantCents === 0 && !p.loan) problems.push('the pre-project must request a grant, a loan subsidy or both');
-  const eligibleCostCents = eligibleCostOf(p);
-  for (const [i, indicator] of p.indicators.entries()) {
-    if (!p.themes.includes(indicator.theme))
-      problems.push(
-        `indicator ${i + 1} (${indicator.name}) measures ${indicator.theme}, which is not among the pre-project's themes`,
-      );
-  }
-  if (!grantWithinShare(p.grantCents, eligibleCostCents, rules.maxGrantShareBps)) {
-    const max = Math.floor((eligibleCostCents * rules.maxGrantShareBps) / 10_000);
-    problems.push(
-      `grant of ${p.grantCents} cents exceeds ${rules.maxGrantShareBps / 100}% of eligible cost (${max} cents at most)`,
-    );
-  }
-  return problems;
-};
-
 type GuardArgs = { context: ApplicationContext; event: ApplicationEvent };
 
 /** Why a member's evaluation cannot count, or null. */
-export function evaluationProblems(
-  context: ApplicationContext,
-  e: Extract<ApplicationEvent, { type: 'SUBMIT_EVALUATION' }>,
-): string | null {
-  if (context.conflicts[e.member] === undefined)
-    return `${e.member} must first declare whether they have a conflict of interest`;
-  if (context.conflicts[e.member])
-    return `${e.member} declared a conflict of interest on this application and cannot evaluate it`;
-  if (context.evaluations.some((x) => x.member === e.member && x.version === context.preProjectVersion)) {
-    return `${e.member} has already evaluated pre-project v${context.preProjectVersion}`;
+export function evaluationProblems(context: ApplicationContext, event: ApplicationEvent): string | null {
+  assertEvent(event, 'SUBMIT_EVALUATION');
+  const declared = context.conflicts[event.member];
+  if (declared === undefined) return 'declare first whether you have a conflict of interest on this application';
+  if (declared) return 'you declared a conflict of interest on this application and cannot evaluate it';
+  if (context.evaluations.some((x) => x.member === event.member && x.version === context.preProjectVersion)) {
+    return `you have already evaluated pre-project v${context.preProjectVersion}`;
   }
-  return scoreProblems(e.scores, context.rules.commission);
+  return scoreProblems(event.scores, context.rules.commission);
+}
+
+/** Why this declaration cannot be made, or null: a conflict is final, and so is "none" once one has evaluated. */
+export function declarationProblem(context: ApplicationContext, event: ApplicationEvent): string | null {
+  assertEvent(event, 'DECLARE_CONFLICT');
+  if (context.conflicts[event.member] === true) return 'a declared conflict of interest is final';
+  const evaluated = context.evaluations.some(
+    (e) => e.member === event.member && e.version === context.preProjectVersion,
+  );
+  if (evaluated) return `you have already evaluated pre-project v${context.preProjectVersion}: the declaration stands`;
+  return null;
 }
 
 /** Named, pure guards; `explain.ts` words their refusals. */
 export const applicationGuards = {
   hasMinimumHours: ({ context }: GuardArgs) => context.verifiedMinutes >= context.rules.minimumAccompanimentMinutes,
+  isAssignmentEffective: ({ context, event }: GuardArgs) =>
+    event.type === 'ASSIGN_BODY' && event.effectiveOn >= context.submittedOn,
   isPreProjectAdmissible: ({ context, event }: GuardArgs) =>
     event.type === 'SUBMIT_PRE_PROJECT' &&
     preProjectProblems(event.preProject, context.rules, context.deMinimisRoomCents).length === 0,
@@ -127,24 +91,25 @@ export const applicationGuards = {
     context.preProject !== null && context.preProjectVersion > context.forwardedVersion,
   isEligibilityConfirmed: ({ context }: GuardArgs) => context.eligibility === 'eligible',
   isEligibilityPending: ({ context }: GuardArgs) => context.eligibility === 'pending',
-  // A member declares before evaluating, and cannot change the declaration once they have evaluated.
   mayDeclareConflict: ({ context, event }: GuardArgs) =>
-    event.type === 'DECLARE_CONFLICT' &&
-    !context.evaluations.some((e) => e.member === event.member && e.version === context.preProjectVersion),
+    event.type === 'DECLARE_CONFLICT' && declarationProblem(context, event) === null,
   isEvaluationAdmissible: ({ context, event }: GuardArgs) =>
     event.type === 'SUBMIT_EVALUATION' && evaluationProblems(context, event) === null,
-  quorumApproves: ({ context }: GuardArgs) =>
-    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'approve',
-  quorumRejects: ({ context }: GuardArgs) =>
-    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'reject',
-  quorumAsksIntegration: ({ context }: GuardArgs) =>
-    tally(context.evaluations, context.preProjectVersion, context.rules.commission).decision === 'request_integration',
+  // Histories from before decisions named their maker carry no chair: nothing to check there.
+  isDeciderFreeOfConflict: ({ context, event }: GuardArgs) =>
+    !('chair' in event) || typeof event.chair !== 'string' || context.conflicts[event.chair] !== true,
+  quorumApproves: ({ context }: GuardArgs) => quorum(context) === 'approve',
+  quorumRejects: ({ context }: GuardArgs) => quorum(context) === 'reject',
+  quorumAsksIntegration: ({ context }: GuardArgs) => quorum(context) === 'request_integration',
   isFundingWithinAdmitted: ({ context, event }: GuardArgs) =>
     context.budget === 'reserved' &&
     event.type === 'RECORD_FUNDING' &&
     context.admittedCents !== null &&
     event.amountCents <= context.admittedCents,
 };
+
+const quorum = (c: ApplicationContext) => tally(c.evaluations, c.preProjectVersion, c.rules.commission).decision;
+const admission = (c: ApplicationContext) => (c.preProject ? supportOf(c.preProject, c.rules) : null);
 
 /**
  * Every open state can be withdrawn by the company or lapse on a missed deadline. Spread into each open state
@@ -153,13 +118,25 @@ export const applicationGuards = {
 const whileOpen = {
   WITHDRAW: { target: 'withdrawn', actions: 'rememberWithdrawal' },
   LAPSE: { target: 'lapsed', actions: 'rememberLapse' },
-  DOCUMENT_STORED: { actions: 'rememberDocument' },
 } as const;
+const attachable = {
+  ATTACH_DOCUMENT: {
+    actions: [
+      'rememberDocument',
+      { type: 'attachDocument', params: ({ event }: { event: ApplicationEvent }) => documentOf(event) },
+    ],
+  },
+} as const satisfies Record<string, { actions: readonly unknown[] }>;
+const documentOf = (event: ApplicationEvent) => {
+  assertEvent(event, 'ATTACH_DOCUMENT');
+  return event.document;
+};
+const decisions = { guard: 'isDeciderFreeOfConflict' } as const;
 
 /**
- * The lifecycle of one application. Pure: guards read context and event, `assign` actions compute context,
- * and the effect actions (storeSession, storeDocument) do nothing here: `transition()` hands them back to the
- * workflow, which performs them through activities and feeds the outcome back as a system event.
+ * The lifecycle of one application. Pure: guards read context and event, `assign` actions compute context, and
+ * the effects (machines/effects.ts) do nothing here: `transition()` hands them back to whoever runs the step,
+ * which performs them and feeds the outcome back as system events.
  */
 export const applicationMachine = setup({
   types: {
@@ -169,105 +146,104 @@ export const applicationMachine = setup({
   },
   guards: applicationGuards,
   actions: {
-    assignConsultant: (_, _params: { implementingBody: string; consultant: { name: string; email: string } }) =>
-      undefined,
-    storeSession: (_, _params: SessionInput) => undefined,
-    confirmSession: (_, _params: SessionConfirmation) => undefined,
-    storeDocument: (_, _params: DocumentUpload) => undefined,
-    storePreProject: (_, _params: { version: number; preProject: PreProject }) => undefined,
-    freezePreProject: (_, _params: { version: number }) => undefined,
-    reserveBudget: (_, _params: { amountCents: number }) => undefined,
-    releaseBudget: (_, _params: { reason: string }) => undefined,
-    settleBudget: (_, _params: { finalAmountCents: number }) => undefined,
+    ...applicationEffects,
     confirmEligibility: assign({ eligibility: 'eligible' as const }),
-    rememberIneligibility: assign(({ event }) => ({
-      eligibility: 'ineligible' as const,
-      ineligibilityReasons: (event as Of<'REJECT_INELIGIBLE'>).reasons.map((r) => r.message),
-    })),
+    rememberIneligibility: assign(({ event }) => {
+      assertEvent(event, 'REJECT_INELIGIBLE');
+      return { eligibility: 'ineligible' as const, ineligibilityReasons: event.reasons.map((r) => r.code) };
+    }),
     assignBody: assign(({ event }) => {
-      const e = event as Of<'ASSIGN_BODY'>;
+      assertEvent(event, 'ASSIGN_BODY');
       return {
-        implementingBody: e.implementingBody,
-        consultant: e.consultant.name,
-        consultantEmail: e.consultant.email.toLowerCase(),
+        implementingBody: event.implementingBody,
+        consultantId: event.consultantId,
+        assignedOn: event.effectiveOn,
       };
     }),
     countSession: assign({ sessionsLogged: ({ context }) => context.sessionsLogged + 1 }),
     rememberVerifiedHours: assign(({ event }) => {
-      const e = event as Of<'RECORD_VERIFIED_HOURS'>;
-      return { verifiedMinutes: e.verifiedMinutes, discardedSessions: e.discarded };
+      assertEvent(event, 'RECORD_VERIFIED_HOURS');
+      return { verifiedMinutes: event.verifiedMinutes, discardedSessions: event.discarded };
     }),
     rememberDocument: assign({
       documents: ({ context, event }) => {
-        const doc = (event as Of<'DOCUMENT_STORED'>).document;
+        assertEvent(event, 'ATTACH_DOCUMENT');
+        const doc = event.document;
         return context.documents.some((d) => d.documentId === doc.documentId)
           ? context.documents
           : [...context.documents, doc];
       },
     }),
     rememberPreProject: assign(({ context, event }) => {
-      const p = (event as Of<'SUBMIT_PRE_PROJECT'>).preProject;
+      assertEvent(event, 'SUBMIT_PRE_PROJECT');
+      const p = event.preProject;
       return { preProject: p, preProjectVersion: context.preProjectVersion + 1, themes: p.themes };
     }),
     rememberForwarding: assign({ forwardedVersion: ({ context }) => context.preProjectVersion }),
     rememberConflict: assign({
       conflicts: ({ context, event }) => {
-        const e = event as Of<'DECLARE_CONFLICT'>;
-        return { ...context.conflicts, [e.member]: e.conflicted };
+        assertEvent(event, 'DECLARE_CONFLICT');
+        return { ...context.conflicts, [event.member]: event.conflicted };
       },
     }),
     rememberEvaluation: assign({
       evaluations: ({ context, event }) => {
-        const e = event as Of<'SUBMIT_EVALUATION'>;
-        const total = Object.values(e.scores).reduce((sum, s) => sum + s, 0);
+        assertEvent(event, 'SUBMIT_EVALUATION');
+        const total = Object.values(event.scores).reduce((sum, s) => sum + s, 0);
+        const { member, scores, recommendation, motivation } = event;
         return [
           ...context.evaluations,
-          {
-            member: e.member,
-            version: context.preProjectVersion,
-            scores: e.scores,
-            total,
-            recommendation: e.recommendation,
-            motivation: e.motivation,
-          },
+          { member, version: context.preProjectVersion, scores, total, recommendation, motivation },
         ];
       },
     }),
     rememberQuorumDecision: assign(({ context }) => {
       const t = tally(context.evaluations, context.preProjectVersion, context.rules.commission);
-      const support = context.preProject
-        ? supportOf(context.preProject, context.rules)
-        : { subsidyCents: 0, totalCents: 0 };
-      return t.decision === 'approve'
-        ? { motivation: t.motivation, subsidyCents: support.subsidyCents, admittedCents: support.totalCents }
-        : t.decision === 'request_integration'
-          ? { motivation: t.motivation, integrationRequests: context.integrationRequests + 1 }
-          : { motivation: t.motivation };
+      const support = admission(context);
+      if (t.decision === 'approve') {
+        return {
+          motivation: t.motivation,
+          subsidyCents: support?.subsidyCents ?? 0,
+          admittedCents: support?.totalCents ?? 0,
+        };
+      }
+      if (t.decision === 'request_integration') {
+        return { motivation: t.motivation, integrationRequests: context.integrationRequests + 1 };
+      }
+      return { motivation: t.motivation };
     }),
-    rememberIntegrationRequest: assign(({ context, event }) => ({
-      integrationRequests: context.integrationRequests + 1,
-      motivation: (event as Of<'REQUEST_INTEGRATION'>).motivation,
-    })),
+    rememberIntegrationRequest: assign(({ context, event }) => {
+      assertEvent(event, 'REQUEST_INTEGRATION');
+      return { integrationRequests: context.integrationRequests + 1, motivation: event.motivation };
+    }),
     rememberApproval: assign(({ context, event }) => {
-      const support = context.preProject
-        ? supportOf(context.preProject, context.rules)
-        : { subsidyCents: 0, totalCents: 0 };
+      assertEvent(event, 'APPROVE');
+      const support = admission(context);
       return {
-        motivation: (event as Of<'APPROVE'>).motivation,
-        subsidyCents: support.subsidyCents,
-        admittedCents: support.totalCents,
+        motivation: event.motivation,
+        subsidyCents: support?.subsidyCents ?? 0,
+        admittedCents: support?.totalCents ?? 0,
       };
     }),
     rememberBudget: assign(({ event }) => {
-      const e = event as Of<'RECORD_BUDGET'>;
-      return { budget: e.status, budgetPosition: e.position };
+      assertEvent(event, 'RECORD_BUDGET');
+      return { budget: event.status, budgetPosition: event.position };
     }),
-    rememberRejection: assign(({ event }) => ({ motivation: (event as Of<'REJECT'>).motivation })),
-    rememberFunding: assign({ fundedCents: ({ event }) => (event as Of<'RECORD_FUNDING'>).amountCents }),
-    rememberWithdrawal: assign({ closingReason: ({ event }) => (event as Of<'WITHDRAW'>).reason }),
-    rememberLapse: assign({
-      closingReason: ({ event }) =>
-        `deadline "${(event as Of<'LAPSE'>).deadline}" passed on ${(event as Of<'LAPSE'>).dueAt}`,
+    rememberRejection: assign(({ event }) => {
+      assertEvent(event, 'REJECT');
+      return { motivation: event.motivation };
+    }),
+    rememberFunding: assign(({ event }) => {
+      assertEvent(event, 'RECORD_FUNDING');
+      return { fundedCents: event.amountCents, disbursedOn: event.disbursedOn };
+    }),
+    rememberWithdrawal: assign(({ event }) => {
+      assertEvent(event, 'WITHDRAW');
+      return { closingReason: event.reason };
+    }),
+    rememberLapse: assign(({ event }) => {
+      assertEvent(event, 'LAPSE');
+      return { closingReason: `deadline "${event.deadline}" passed on ${event.dueAt}` };
     }),
   },
 }).createMachine({
@@ -278,8 +254,8 @@ export const applicationMachine = setup({
     eligibility: 'pending',
     ineligibilityReasons: [],
     implementingBody: null,
-    consultant: null,
-    consultantEmail: null,
+    consultantId: null,
+    assignedOn: null,
     sessionsLogged: 0,
     verifiedMinutes: 0,
     discardedSessions: [],
@@ -294,6 +270,7 @@ export const applicationMachine = setup({
     budget: 'none',
     budgetPosition: null,
     fundedCents: null,
+    disbursedOn: null,
     conflicts: {},
     evaluations: [],
     closingReason: null,
@@ -303,40 +280,42 @@ export const applicationMachine = setup({
       on: {
         CONFIRM_ELIGIBILITY: { guard: 'isEligibilityPending', actions: 'confirmEligibility' },
         REJECT_INELIGIBLE: { guard: 'isEligibilityPending', target: 'rejected', actions: 'rememberIneligibility' },
-        ASSIGN_BODY: {
-          guard: 'isEligibilityConfirmed',
-          target: 'accompaniment',
-          actions: [
-            'assignBody',
-            {
-              type: 'assignConsultant',
-              params: ({ event }) => ({ implementingBody: event.implementingBody, consultant: event.consultant }),
-            },
-          ],
-        },
+        ASSIGN_BODY: [
+          {
+            guard: and(['isEligibilityConfirmed', 'isAssignmentEffective']),
+            target: 'accompaniment',
+            actions: [
+              'assignBody',
+              {
+                type: 'assignConsultant',
+                params: ({ event }) => ({
+                  implementingBody: event.implementingBody,
+                  consultantId: event.consultantId,
+                  effectiveOn: event.effectiveOn,
+                }),
+              },
+            ],
+          },
+        ],
         ...whileOpen,
       },
     },
     accompaniment: {
       on: {
-        LOG_SESSION: {
-          actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }],
-        },
-        CONFIRM_SESSION: {
-          actions: {
-            type: 'confirmSession',
-            params: ({ event }) => ({ date: event.date, start: event.start, code: event.code }),
-          },
+        LOG_SESSION: { actions: ['countSession', { type: 'storeSession', params: ({ event }) => event.session }] },
+        CONFIRM_SESSION: { actions: { type: 'confirmSession', params: ({ event }) => answer(event) } },
+        DISPUTE_SESSION: { actions: { type: 'disputeSession', params: ({ event }) => answer(event) } },
+        RESEND_SESSION_CODE: {
+          actions: { type: 'resendSessionCode', params: ({ event }) => ({ date: event.date, start: event.start }) },
         },
         RECORD_VERIFIED_HOURS: { actions: 'rememberVerifiedHours' },
-        ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         COMPLETE_ACCOMPANIMENT: { guard: 'hasMinimumHours', target: 'pre_project' },
+        ...attachable,
         ...whileOpen,
       },
     },
     pre_project: {
       on: {
-        ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         SUBMIT_PRE_PROJECT: {
           guard: 'isPreProjectAdmissible',
           actions: [
@@ -358,27 +337,25 @@ export const applicationMachine = setup({
             'rememberForwarding',
           ],
         },
+        ...attachable,
         ...whileOpen,
       },
     },
     commission: {
       on: {
         APPROVE: {
+          ...decisions,
           target: 'admitted',
           actions: [
             'rememberApproval',
-            {
-              type: 'reserveBudget',
-              params: ({ context }) => ({
-                amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0,
-              }),
-            },
+            { type: 'reserveBudget', params: ({ context }) => ({ amountCents: admission(context)?.totalCents ?? 0 }) },
           ],
         },
-        REJECT: { target: 'rejected', actions: 'rememberRejection' },
-        REQUEST_INTEGRATION: { target: 'pre_project', actions: 'rememberIntegrationRequest' },
+        REJECT: { ...decisions, target: 'rejected', actions: 'rememberRejection' },
+        REQUEST_INTEGRATION: { ...decisions, target: 'pre_project', actions: 'rememberIntegrationRequest' },
         DECLARE_CONFLICT: { guard: 'mayDeclareConflict', actions: 'rememberConflict' },
         SUBMIT_EVALUATION: { guard: 'isEvaluationAdmissible', actions: 'rememberEvaluation' },
+        ...attachable,
         ...whileOpen,
       },
       // Once a quorum of members without a conflict has evaluated, their majority decides.
@@ -388,12 +365,7 @@ export const applicationMachine = setup({
           target: 'admitted',
           actions: [
             'rememberQuorumDecision',
-            {
-              type: 'reserveBudget',
-              params: ({ context }) => ({
-                amountCents: context.preProject ? supportOf(context.preProject, context.rules).totalCents : 0,
-              }),
-            },
+            { type: 'reserveBudget', params: ({ context }) => ({ amountCents: admission(context)?.totalCents ?? 0 }) },
           ],
         },
         { guard: 'quorumRejects', target: 'rejected', actions: 'rememberQuorumDecision' },
@@ -402,7 +374,6 @@ export const applicationMachine = setup({
     },
     admitted: {
       on: {
-        ATTACH_DOCUMENT: { actions: { type: 'storeDocument', params: ({ event }) => event.document } },
         RECORD_BUDGET: { actions: 'rememberBudget' },
         RECORD_FUNDING: {
           guard: 'isFundingWithinAdmitted',
@@ -412,6 +383,7 @@ export const applicationMachine = setup({
             { type: 'settleBudget', params: ({ event }) => ({ finalAmountCents: event.amountCents }) },
           ],
         },
+        ...attachable,
         ...whileOpen,
         // Leaving with money reserved (or queued) gives it back to the call.
         WITHDRAW: {
@@ -437,26 +409,13 @@ export const applicationMachine = setup({
   },
 });
 
+function answer(event: ApplicationEvent) {
+  assertEvent(event, ['CONFIRM_SESSION', 'DISPUTE_SESSION']);
+  return { date: event.date, start: event.start, ...(event.code ? { code: event.code } : { link: event.link }) };
+}
+
 export type ApplicationMachine = typeof applicationMachine;
-export type ApplicationState =
-  | 'submitted'
-  | 'accompaniment'
-  | 'pre_project'
-  | 'commission'
-  | 'admitted'
-  | 'rejected'
-  | 'funded'
-  | 'withdrawn'
-  | 'lapsed';
-export const APPLICATION_STATES: readonly ApplicationState[] = [
-  'submitted',
-  'accompaniment',
-  'pre_project',
-  'commission',
-  'admitted',
-  'rejected',
-  'funded',
-  'withdrawn',
-  'lapsed',
-];
-export const FINAL_STATES: readonly ApplicationState[] = ['rejected', 'funded', 'withdrawn', 'lapsed'];
+/** Derived from the machine: a new state is a new member here, and every `Record<ApplicationState, ...>` asks. */
+export type ApplicationState = StateValueFrom<ApplicationMachine> & string;
+export const APPLICATION_STATES = Object.keys(applicationMachine.config.states ?? {}) as ApplicationState[];
+export const FINAL_STATES = APPLICATION_STATES.filter((s) => applicationMachine.states[s]?.type === 'final');

@@ -1,4 +1,4 @@
-import type { CallRules } from '../domain/rules';
+import type { MachineRules } from '../domain/machine-rules';
 import type { ApplicationContext, ApplicationState } from './application.machine';
 
 export type DeadlineKind = 'accompaniment' | 'integration_answer' | 'commission_decision' | 'funding';
@@ -19,20 +19,23 @@ export function deadlineAfter(
   from: ApplicationState,
   to: ApplicationState,
   current: Deadline | null,
-  rules: CallRules['deadlines'],
+  rules: MachineRules['deadlines'],
   nowMs: number,
-  context: Pick<ApplicationContext, 'budget'>,
+  context: Pick<ApplicationContext, 'budget' | 'assignedOn'>,
 ): Deadline | null {
-  const due = (kind: DeadlineKind, days: number): Deadline => ({
+  const due = (kind: DeadlineKind, days: number, fromMs = nowMs): Deadline => ({
     kind,
-    dueAt: new Date(nowMs + days * DAY_MS).toISOString(),
+    dueAt: new Date(fromMs + days * DAY_MS).toISOString(),
   });
   // The disbursement clock starts when the money is there, not while the admission waits in the reserve list.
   const fundingDue = () => (context.budget === 'reserved' ? due('funding', rules.fundingDays) : null);
   if (from === to) return to === 'admitted' && current === null ? fundingDue() : current;
   switch (to) {
-    case 'accompaniment':
-      return due('accompaniment', rules.accompanimentDays);
+    case 'accompaniment': {
+      // An assignment recorded after it was decided counts from the day it was decided (at the hour recorded).
+      const assignedMs = context.assignedOn ? Date.parse(context.assignedOn) + (nowMs % DAY_MS) : nowMs;
+      return due('accompaniment', rules.accompanimentDays, Math.min(assignedMs, nowMs));
+    }
     case 'pre_project':
       return from === 'commission' ? due('integration_answer', rules.integrationAnswerDays) : current;
     case 'commission':

@@ -4,16 +4,21 @@ import { ThemeSchema } from '../domain/themes';
 /*
  * Event naming convention (one for the whole project):
  *   - UPPER_SNAKE_CASE, an imperative verb phrase naming what the sender asks for: ASSIGN_BODY, APPROVE, WITHDRAW.
- *   - Commands come from people (CLI, HTTP); system events are raised only by the workflow itself after an
+ *   - Commands come from people (CLI, HTTP, pages); system events are raised only by the workflow itself after an
  *     activity or a timer (CONFIRM_ELIGIBILITY, RECORD_VERIFIED_HOURS, LAPSE...) and are refused from outside.
  *   - Payload fields are camelCase; money is integer euro cents (`...Cents`), rates in basis points (`...Bps`),
  *     dates ISO 8601 (`YYYY-MM-DD`), times `HH:MM`.
+ *
+ * These zod schemas validate every payload at the door (API, service). Workflow code never imports zod: it reads
+ * the types from here (`import type`) and checks payloads against the JSON Schemas generated from these
+ * (workflows/command-schemas.json, `npm run generate`).
  */
 
 const cents = z.number().int().nonnegative();
 const text = (max: number) => z.string().trim().min(1).max(max);
-const isoDate = z.iso.date();
+const isoDate = z.iso.date({ error: 'a date as YYYY-MM-DD' });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest (64 hex digits)');
 
 export const SessionSchema = z
   .object({
@@ -24,36 +29,42 @@ export const SessionSchema = z
     attendees: z.array(text(200)).min(1, 'at least one attendee').max(50),
   })
   .strict()
-  .refine((s) => s.start < s.end, { message: 'end must be after start', path: ['end'] });
+  // Compared only once both times are well formed: a malformed one gets its own message, not this one.
+  .refine((s) => !hhmmOk(s.start) || !hhmmOk(s.end) || s.start < s.end, {
+    message: 'end must be after start',
+    path: ['end'],
+  });
 export type SessionInput = z.infer<typeof SessionSchema>;
+const hhmmOk = (v: unknown) => typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v);
 
-/** The company confirms one session with the single-use code it received by e-mail. */
-export const SessionConfirmationSchema = z
-  .object({ date: isoDate, start: hhmm, code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail') })
-  .strict();
-export type SessionConfirmation = z.infer<typeof SessionConfirmationSchema>;
-
-export const DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding'] as const;
-export const DocumentUploadSchema = z
+/** The session a company answers for, and its credential: the 6-digit code, or the personal link's token. */
+const SessionAnswer = z
   .object({
-    kind: z.enum(DOCUMENT_KINDS),
-    filename: text(255),
-    // A regex, not z.base64(): that one calls atob, which Temporal's workflow sandbox does not have.
-    contentBase64: z
+    date: isoDate,
+    start: hhmm,
+    code: z
       .string()
-      .min(1)
-      .regex(/^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/, 'standard base64'),
+      .regex(/^\d{6}$/, 'the 6-digit code from the e-mail')
+      .optional(),
+    link: z.string().min(20).max(400).optional(),
   })
-  .strict();
-export type DocumentUpload = z.infer<typeof DocumentUploadSchema>;
+  .strict()
+  .refine((a) => (a.code === undefined) !== (a.link === undefined), {
+    message: 'give either the code from the e-mail or the link token, not both',
+    path: ['code'],
+  });
+export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
+export const DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding', 'evidence', 'invoice'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+/** A document the API has already stored (PostgreSQL, by SHA-256): the command carries its reference only. */
 export const StoredDocumentSchema = z
   .object({
-    documentId: z.string(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    documentId: z.uuid(),
+    sha256,
     kind: z.enum(DOCUMENT_KINDS),
-    filename: z.string(),
-    mediaType: z.string(),
+    mediaType: z.string().min(1).max(100),
     sizeBytes: z.number().int().positive(),
   })
   .strict();
@@ -89,53 +100,54 @@ export const PreProjectSchema = z
     title: text(300),
     summary: text(5_000),
     themes: z.array(ThemeSchema),
-    indicators: z.array(ImpactIndicatorSchema).min(1, 'at least one impact indicator'),
+    indicators: z.array(ImpactIndicatorSchema).min(1, 'at least one impact indicator').max(50),
     costLines: z.array(CostLineSchema).min(1, 'at least one eligible cost line').max(200),
     grantCents: cents,
     loan: LoanSchema.optional(),
   })
   .strict();
-export type PreProject = z.infer<typeof PreProjectSchema>;
-
-/** Eligible cost is the sum of the cost lines: never a separate figure that could disagree with them. */
-export const eligibleCostOf = (p: Pick<PreProject, 'costLines'>) =>
-  p.costLines.reduce((sum, line) => sum + line.amountCents, 0);
 
 export const IneligibilityReasonSchema = z
-  .object({ code: z.string(), field: z.string(), message: z.string() })
+  .object({ code: z.string(), field: z.string(), message: z.string().optional() })
   .strict();
+export type IneligibilityReason = z.infer<typeof IneligibilityReasonSchema>;
 
 const empty = z.object({}).strict();
-const motivation = z.object({ motivation: text(5_000) }).strict();
+const member = z.uuid({ error: "a commission member's user id" });
+/** The chair (or the quorum's spokesperson) who records a decision: a declared conflict of interest bars them. */
+const decision = z.object({ motivation: text(5_000), chair: member }).strict();
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'the id of a registered implementing body, e.g. socialfare');
 
 /** Payload schemas of the commands people send, by event type. */
 export const commandPayloads = {
   ASSIGN_BODY: z
     .object({
-      implementingBody: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9-]*$/, 'the id of a registered implementing body, e.g. socialfare'),
-      consultant: z.object({ name: text(200), email: z.email() }).strict(),
+      implementingBody: slug,
+      consultantId: z.uuid({ error: "the consultant's id in the registry" }),
+      /** When the assignment was decided: it starts the accompaniment's clock. */
+      effectiveOn: isoDate,
     })
     .strict(),
   LOG_SESSION: z.object({ session: SessionSchema }).strict(),
-  CONFIRM_SESSION: SessionConfirmationSchema,
-  ATTACH_DOCUMENT: z.object({ document: DocumentUploadSchema }).strict(),
+  CONFIRM_SESSION: SessionAnswer,
+  DISPUTE_SESSION: SessionAnswer,
+  RESEND_SESSION_CODE: z.object({ date: isoDate, start: hhmm }).strict(),
+  ATTACH_DOCUMENT: z.object({ document: StoredDocumentSchema }).strict(),
   COMPLETE_ACCOMPANIMENT: empty,
   SUBMIT_PRE_PROJECT: z.object({ preProject: PreProjectSchema }).strict(),
   FORWARD_TO_COMMISSION: empty,
-  DECLARE_CONFLICT: z.object({ member: text(200), conflicted: z.boolean() }).strict(),
+  DECLARE_CONFLICT: z.object({ member, conflicted: z.boolean() }).strict(),
   SUBMIT_EVALUATION: z
     .object({
-      member: text(200),
-      scores: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().nonnegative()),
+      member,
+      scores: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().nonnegative().max(1_000)),
       recommendation: z.enum(['approve', 'reject', 'request_integration']),
       motivation: text(5_000),
     })
     .strict(),
-  APPROVE: motivation,
-  REJECT: motivation,
-  REQUEST_INTEGRATION: motivation,
+  APPROVE: decision,
+  REJECT: decision,
+  REQUEST_INTEGRATION: decision,
   RECORD_FUNDING: z.object({ amountCents: cents.positive(), disbursedOn: isoDate }).strict(),
   WITHDRAW: z.object({ reason: text(2_000) }).strict(),
 } as const;
@@ -147,7 +159,6 @@ export const systemPayloads = {
   RECORD_VERIFIED_HOURS: z
     .object({ verifiedMinutes: z.number().int().nonnegative(), discarded: z.array(z.string()) })
     .strict(),
-  DOCUMENT_STORED: z.object({ document: StoredDocumentSchema }).strict(),
   LAPSE: z.object({ deadline: z.string(), dueAt: z.string() }).strict(),
   RECORD_BUDGET: z
     .object({ status: z.enum(['reserved', 'waiting']), position: z.number().int().positive().nullable() })
@@ -156,8 +167,6 @@ export const systemPayloads = {
 
 export type CommandType = keyof typeof commandPayloads;
 export type SystemEventType = keyof typeof systemPayloads;
-export const COMMAND_TYPES = Object.keys(commandPayloads) as CommandType[];
-export const SYSTEM_EVENT_TYPES = Object.keys(systemPayloads) as SystemEventType[];
 
 type Payloads = typeof commandPayloads & typeof systemPayloads;
 // An empty strict object infers as Record<string, never>, which would forbid even `type`.
@@ -167,15 +176,26 @@ type EventOf<K extends keyof Payloads> = { type: K } & PayloadOf<Payloads[K]>;
 export type ApplicationCommand = { [K in CommandType]: EventOf<K> }[CommandType];
 export type SystemEvent = { [K in SystemEventType]: EventOf<K> }[SystemEventType];
 export type ApplicationEvent = ApplicationCommand | SystemEvent;
+export type CommandOf<K extends CommandType> = EventOf<K>;
 
-function unionOf<T extends Record<string, z.ZodObject>>(payloads: T) {
-  const members = Object.entries(payloads).map(([type, schema]) => schema.extend({ type: z.literal(type) }));
-  return z.discriminatedUnion('type', members as unknown as [z.ZodObject, ...z.ZodObject[]]);
-}
+const isCommandType = (type: unknown): type is CommandType =>
+  typeof type === 'string' && Object.prototype.hasOwnProperty.call(commandPayloads, type);
 
-/** Validates a command from outside: unknown types, system events and bad payloads are all refused. */
-export const ApplicationCommandSchema = unionOf(commandPayloads) as unknown as z.ZodType<ApplicationCommand>;
-
-export function isCommandType(type: string): type is CommandType {
-  return Object.prototype.hasOwnProperty.call(commandPayloads, type);
+/**
+ * Validates a command from outside: unknown types, system events and bad payloads are all refused, each issue
+ * with its path inside the payload (`session.end`, `preProject.costLines.0.amountCents`).
+ */
+export function parseCommand(raw: unknown): z.ZodSafeParseResult<ApplicationCommand> {
+  const { type, ...payload } = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if (!isCommandType(type)) {
+    const message =
+      typeof type === 'string' && type in systemPayloads
+        ? `${type} is raised by the system, not sent`
+        : `unknown command; one of ${Object.keys(commandPayloads).join(', ')}`;
+    const error = new z.ZodError([{ code: 'custom', path: ['type'], message, input: type }]);
+    return { success: false, error: error as z.ZodError<ApplicationCommand> };
+  }
+  const parsed = (commandPayloads[type] as z.ZodType).safeParse(payload);
+  if (!parsed.success) return parsed as z.ZodSafeParseResult<ApplicationCommand>;
+  return { success: true, data: { type, ...(parsed.data as object) } as ApplicationCommand };
 }

@@ -1,17 +1,17 @@
-import type { CommandType } from './events';
-
-export const ROLES = ['operator', 'consultant', 'commission', 'company', 'auditor', 'system'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../domain/roles';
+import type { ApplicationEvent, CommandType } from './events';
 
 /**
- * Which commands each role may send. The interfaces check who is asking (tokens, object ownership); the workflow
- * checks this again, so a command that slipped past an interface is still refused.
+ * Which commands each role may send. The doors check who is asking (tokens, links, object ownership); the workflow
+ * checks this again, so a command that slipped past a door is still refused.
  */
-export const COMMANDS_BY_ROLE: Record<Role, readonly CommandType[]> = {
+export const COMMANDS_BY_ROLE = {
   operator: [
     'ASSIGN_BODY',
     'LOG_SESSION',
     'CONFIRM_SESSION',
+    'DISPUTE_SESSION',
+    'RESEND_SESSION_CODE',
     'ATTACH_DOCUMENT',
     'COMPLETE_ACCOMPANIMENT',
     'SUBMIT_PRE_PROJECT',
@@ -19,24 +19,37 @@ export const COMMANDS_BY_ROLE: Record<Role, readonly CommandType[]> = {
     'RECORD_FUNDING',
     'WITHDRAW',
   ],
-  consultant: ['LOG_SESSION', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'SUBMIT_PRE_PROJECT'],
+  consultant: ['LOG_SESSION', 'RESEND_SESSION_CODE', 'ATTACH_DOCUMENT', 'COMPLETE_ACCOMPANIMENT', 'SUBMIT_PRE_PROJECT'],
   commission: ['DECLARE_CONFLICT', 'SUBMIT_EVALUATION', 'APPROVE', 'REJECT', 'REQUEST_INTEGRATION'],
-  company: ['CONFIRM_SESSION', 'WITHDRAW'],
+  company: ['CONFIRM_SESSION', 'DISPUTE_SESSION', 'WITHDRAW'],
   auditor: [],
   system: [],
+} as const satisfies Record<Role, readonly CommandType[]>;
+
+// Every command has a sender: a command added to machines/events.ts without one is a compile error here.
+type Unsent = Exclude<CommandType, (typeof COMMANDS_BY_ROLE)[Role][number]>;
+const everyCommandHasASender: [Unsent] extends [never] ? true : Unsent = true;
+
+/** Every command type, in a stable order; no zod here, so workflow code can read it. */
+export const COMMAND_TYPES: readonly CommandType[] = everyCommandHasASender && [
+  ...new Set(Object.values(COMMANDS_BY_ROLE).flat()),
+];
+
+/** Commands that speak for one person, named in the payload: the sender must be that person. */
+const SPOKESPERSON: Partial<Record<CommandType, 'member' | 'chair'>> = {
+  DECLARE_CONFLICT: 'member',
+  SUBMIT_EVALUATION: 'member',
+  APPROVE: 'chair',
+  REJECT: 'chair',
+  REQUEST_INTEGRATION: 'chair',
 };
 
-/** Commands that speak for one member: the member must be the sender. */
-const PERSONAL: readonly CommandType[] = ['DECLARE_CONFLICT', 'SUBMIT_EVALUATION'];
-
 /** Null when `role` (acting as `actor`) may send this command, otherwise why not. */
-export function permissionProblem(
-  role: Role,
-  actor: string,
-  event: { type: CommandType; member?: string },
-): string | null {
-  if (!COMMANDS_BY_ROLE[role]?.includes(event.type)) return `${event.type} is not a command the role ${role} can send`;
-  if (PERSONAL.includes(event.type) && event.member !== actor)
-    return `${event.type} can only be sent by the member it names`;
+export function permissionProblem(role: Role, actor: string, event: ApplicationEvent): string | null {
+  const allowed: readonly CommandType[] | undefined = COMMANDS_BY_ROLE[role];
+  if (!allowed?.includes(event.type as CommandType)) return `${event.type} is not a command the role ${role} can send`;
+  const field = SPOKESPERSON[event.type as CommandType];
+  const named = field && (event as Partial<Record<'member' | 'chair', unknown>>)[field];
+  if (field && named !== undefined && named !== actor) return `${event.type} can only be sent by the ${field} it names`;
   return null;
 }

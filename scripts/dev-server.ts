@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import Long from 'long';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { resolveTemporalBinary } from './temporal-binary';
 
@@ -17,6 +18,10 @@ export interface DevServerOptions {
   /** SQLite file for a server whose history survives restarts; in memory when absent. */
   dbFile?: string;
   namespace?: string;
+  /** The Temporal UI asks this endpoint to decrypt payloads (the API's /codec), sending the staff's cookie. */
+  uiCodecEndpoint?: string;
+  /** How long closed workflows stay in Temporal (the dev server's default is one day); the register keeps them all. */
+  retentionDays?: number;
   log?: (line: string) => void;
 }
 
@@ -67,6 +72,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiPort === null || options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  if (options.uiCodecEndpoint && options.uiPort) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${saTypeName[key.type]}`);
 
@@ -91,6 +97,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1s' });
       await connection.workflowService.getSystemInfo({});
+      if (options.retentionDays) {
+        await connection.workflowService.updateNamespace({
+          namespace: options.namespace ?? 'default',
+          config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(options.retentionDays * 86_400) } },
+        });
+      }
       await connection.close();
       break;
     } catch {

@@ -1,58 +1,77 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tokenFile } from '../client/api-client';
-import type { Db } from '../db/connect';
-import { countUsers, createUser } from '../db/repositories/users';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApi } from '../client/api/server';
-import { connectClient } from '../client/temporal';
-import { loadConfig, type Config } from '../config/env';
-import { describeTarget } from '../db/connect';
+import { TOKEN_FILE } from '../client/cli/http';
+import { connectClient } from '../client/service/temporal';
+import { loadConfig } from '../config/env';
+import { describeTarget, type Db } from '../db/connect';
+import { openDatabase } from '../db/open';
+import { countUsers, createUser } from '../db/repositories/users';
 import { startMailSink } from '../notifications/sink';
-import { createWorker, openDatabase, startMailDelivery } from '../worker';
+import { keyRingFor } from '../security/keyring';
+import { connectWorker, createWorker, startMailDelivery } from '../worker';
 import { startDevServer } from './dev-server';
+
+/** Closed applications stay this long in Temporal's own UI; the register in PostgreSQL keeps them all for ever. */
+const RETENTION_DAYS = 30;
 
 /**
  * `npm start`: the whole system on the embedded defaults, in one terminal. The Temporal dev server keeps its
  * history in .data/temporal.sqlite and PGlite its tables in .data/pglite, so a second start finds everything.
  */
 async function main() {
+  const say = (msg: string) => console.log(`[innosocial] ${msg}`);
   const base = loadConfig();
-  // A local SMTP sink stands in for the mail server: every message lands as an .eml file (`innosocial mail`).
+  const dataDir = path.join(base.projectRoot, '.data');
+  // Personal data, keys and tokens live here: readable by their owner only.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  // A local SMTP sink stands in for the mail server: every message lands as an .eml file (`innosocial mail sink`).
   const sink = base.SMTP_URL ? null : await startMailSink({ dir: base.MAIL_SINK_DIR, port: 0 });
-  const config = sink ? loadConfig({ ...process.env, SMTP_URL: sink.url }) : base;
-  // Warnings and errors only: the worker's start-up chatter would bury the addresses printed below.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const dataDir = path.join(config.projectRoot, '.data');
-  mkdirSync(dataDir, { recursive: true });
-  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+  const [host, portText] = base.TEMPORAL_ADDRESS.split(':');
   const temporalPort = Number(portText ?? 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? temporalPort + 1000);
+  const uiOrigin = `http://127.0.0.1:${uiPort}`;
+  const config = loadConfig({
+    ...process.env,
+    ...(sink ? { SMTP_URL: sink.url } : {}),
+    TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? uiOrigin,
+  });
+  // Warnings and errors only: the worker's start-up chatter would bury the addresses printed below.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const ring = keyRingFor(config);
 
-  console.log('[innosocial] starting Temporal dev server...');
-  const server = await startDevServer({ port: temporalPort, uiPort, dbFile: path.join(dataDir, 'temporal.sqlite') });
+  say('starting the Temporal dev server...');
+  const server = await startDevServer({
+    port: temporalPort,
+    uiPort,
+    dbFile: path.join(dataDir, 'temporal.sqlite'),
+    uiCodecEndpoint: `${config.publicUrl}/codec`,
+    retentionDays: RETENTION_DAYS,
+  });
   if (host !== '127.0.0.1' && host !== 'localhost')
-    console.warn(`[innosocial] note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
+    say(`note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
 
+  say('opening the database...');
   const db = await openDatabase(config);
-  const tokenNote = await ensureOperatorToken(config, db);
-  const connection = await NativeConnection.connect({ address: server.address });
-  const worker = await createWorker({ config, db, connection });
-  const { client, close: closeClient } = await connectClient(config);
-  const api = buildApi({ config, client, db });
+  const tokenNote = await ensureOperatorToken(db);
+  say('starting the worker and the API...');
+  const connection = await connectWorker(config);
+  const worker = await createWorker({ config, db, ring, connection });
+  const { client, close: closeClient } = await connectClient(config, ring);
+  const api = buildApi({ config, client, db, ring });
   const apiUrl = await api.listen({ host: config.API_HOST, port: config.API_PORT });
 
   const mail = startMailDelivery(config, db);
   const running = worker.run();
   console.log(`
 InnoSocialMetro is running
-  Temporal UI   ${server.uiUrl}
-  Temporal      ${server.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
-  HTTP API      ${apiUrl}
-  OpenAPI       ${apiUrl}/openapi.json
-  Health        ${apiUrl}/healthz
+  Temporal UI   ${server.uiUrl} (payloads decoded through ${config.publicUrl}/codec for signed-in staff)
+  Temporal      ${server.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}, retention ${RETENTION_DAYS} days)
+  HTTP API      ${apiUrl}   (reference: ${apiUrl}/docs, OpenAPI: ${apiUrl}/openapi.json, health: ${apiUrl}/healthz)
   Database      ${describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR })}
-  Mail          ${sink ? `local sink ${sink.url}, messages in ${sink.dir} (npx innosocial mail)` : config.SMTP_URL}
+  Mail          ${sink ? `local sink ${sink.url}, messages in ${sink.dir} (npx innosocial mail sink)` : config.SMTP_URL}
   CLI           npx innosocial --help
   Operator      ${tokenNote}
 
@@ -62,7 +81,7 @@ Ctrl-C stops everything.`);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n[innosocial] ${signal}: stopping`);
+    say(`${signal}: stopping`);
     try {
       await api.close();
       // The Temporal runtime also listens for SIGINT/SIGTERM and may have begun draining the worker already.
@@ -76,7 +95,7 @@ Ctrl-C stops everything.`);
     } finally {
       await server.stop();
     }
-    console.log('[innosocial] stopped');
+    say('stopped');
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -86,15 +105,17 @@ Ctrl-C stops everything.`);
 
 /**
  * The first start creates an operator and keeps its token in .data/operator.token (readable by this user only):
- * the CLI uses it for users and budget, and it is how the first people get their own tokens.
+ * the CLI uses it, and it is how the first people get their own tokens.
  */
-async function ensureOperatorToken(config: Config, db: Db): Promise<string> {
-  const file = tokenFile(config);
-  if ((await countUsers(db)) > 0)
-    return existsSync(file) ? `token in ${file}` : 'users exist; ask an operator for a token (innosocial users add)';
+async function ensureOperatorToken(db: Db): Promise<string> {
+  if ((await countUsers(db)) > 0) {
+    return existsSync(TOKEN_FILE)
+      ? `token in ${TOKEN_FILE}`
+      : 'users exist; ask an operator for a token (innosocial users add)';
+  }
   const { token } = await createUser(db, { name: 'first operator (created by npm start)', role: 'operator' });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return `token created in ${file}`;
+  writeFileSync(TOKEN_FILE, `${token}\n`, { mode: 0o600 });
+  return `token created in ${TOKEN_FILE}`;
 }
 
 main().catch((err) => {

@@ -1,19 +1,17 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApplicationState } from '../machines/application.machine';
+import type { Role } from '../domain/roles';
+import type { ApplicationContext, ApplicationState } from '../machines/application.machine';
 import type { Deadline } from '../machines/deadlines';
-import type { ApplicationCommand, CommandType, StoredDocument } from '../machines/events';
-import type { Theme } from '../domain/themes';
+import type { ApplicationCommand } from '../machines/events';
 
 /*
- * The one place where the workflow's messages are defined; the CLI, the HTTP API and the tests import them.
- * Commands travel as Updates (validated, answered with the new view) or, fire-and-forget, as Signals.
+ * The one place where the workflow's messages are defined; the HTTP API, the service and the tests import them.
+ * Commands travel as Updates (validated, answered with where the application now stands) or, fire and forget,
+ * as Signals. People read the register in PostgreSQL; the `view` query is for staff and tests.
  */
 
-import type { Evaluation } from '../machines/commission';
-import type { Role } from '../machines/permissions';
-export { ROLES, type Role } from '../machines/permissions';
-
 export interface CommandMeta {
+  /** Who sends it: a user id from the token, the company's link or code, or the system. */
   actor: string;
   role: Role;
 }
@@ -23,68 +21,49 @@ export interface CommandRequest {
   meta: CommandMeta;
 }
 
+/** What an accepted command answers: enough for the next step; the rest is in the register. */
+export interface StepResult {
+  applicationId: string;
+  state: ApplicationState;
+  seq: number;
+  deadline: Deadline | null;
+}
+
 export interface RefusedSignal {
   type: string;
   reason: string;
   at: string;
 }
 
-/** One line of the audit trail, as the workflow recorded it (the database holds the same rows, append-only). */
-export interface TimelineEntry {
-  seq: number;
-  at: string;
-  event: string;
-  from: string | null;
-  to: string;
-  actor: string;
-  role: Role;
-}
-
-export interface ApplicationView {
-  applicationId: string;
-  callId: string;
-  rulesVersion: number;
-  state: ApplicationState;
+/** The workflow's own state, for the Temporal UI's query tab and the tests. */
+export interface WorkflowView extends StepResult {
+  generation: 1 | 2;
   final: boolean;
-  allowedCommands: CommandType[];
-  deadline: Deadline | null;
-  transitions: number;
-  facts: {
-    themes: Theme[];
-    eligibility: 'pending' | 'eligible' | 'ineligible';
-    ineligibilityReasons: string[];
-    implementingBody: string | null;
-    consultant: string | null;
-    sessionsLogged: number;
-    verifiedHours: number;
-    requiredHours: number;
-    documents: StoredDocument[];
-    preProject: { version: number; title: string; eligibleCostCents: number; grantCents: number } | null;
-    integrationRequests: number;
-    motivation: string | null;
-    subsidyCents: number;
-    admittedCents: number | null;
-    budget: 'none' | 'reserved' | 'waiting';
-    budgetPosition: number | null;
-    fundedCents: number | null;
-    conflicts: Record<string, boolean>;
-    evaluations: Evaluation[];
-    closingReason: string | null;
-  };
+  context: ApplicationContext;
   refusedSignals: RefusedSignal[];
-  /** Filled by the `view` query; empty in the answer to a command, which is stored in the history. */
-  timeline: TimelineEntry[];
 }
 
-export const commandUpdate = defineUpdate<ApplicationView, [CommandRequest]>('command');
+export const commandUpdate = defineUpdate<StepResult, [CommandRequest]>('command');
 export const commandSignal = defineSignal<[CommandRequest]>('command');
-export const viewQuery = defineQuery<ApplicationView>('view');
+export const viewQuery = defineQuery<WorkflowView>('view');
 /** Sent by the workflow whose release freed money: "check the ledger, you may have been promoted". */
 export const budgetSignal = defineSignal('budgetChanged');
+/** Sent to applications of the first generation: take your state into a run of the current one. */
+export const upgradeSignal = defineSignal('upgrade');
 
 /** ApplicationFailure types the workflow raises: stable codes that clients map to messages and HTTP statuses. */
 export const FAILURE = {
   refused: 'EventRefused',
   invalid: 'InvalidCommand',
   forbidden: 'CommandForbidden',
+  /** A payload the codec could not authenticate (plain, unknown key, bad tag): never acted on. */
+  untrusted: 'UntrustedPayload',
+  /** The register in PostgreSQL and the workflow disagree: a person must look (restored backup, manual edit). */
+  outOfStep: 'RegisterOutOfStep',
 } as const;
+
+/** One problem with what was sent, where it is: carried as data, never parsed back out of a message. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}

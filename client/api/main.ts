@@ -1,16 +1,18 @@
 import { loadConfig } from '../../config/env';
-import { openDatabase } from '../../worker';
-import { connectClient } from '../temporal';
+import { openDatabase } from '../../db/open';
+import { keyRingFor } from '../../security/keyring';
+import { connectClient } from '../service/temporal';
 import { buildApi } from './server';
 
 /** The HTTP API on its own (docker-compose runs it beside the worker); `npm start` runs both in one process. */
 async function main() {
   const config = loadConfig();
+  const ring = keyRingFor(config);
   const db = await openDatabase(config);
-  const { client, close } = await connectClient(config);
-  const api = buildApi({ config, client, db });
+  const { client, close } = await connectClient(config, ring);
+  const api = buildApi({ config, client, db, ring });
   const url = await api.listen({ host: config.API_HOST, port: config.API_PORT });
-  console.log(`api: listening on ${url} (OpenAPI at ${url}/openapi.json)`);
+  api.log.info(`api: listening on ${url} (OpenAPI at ${url}/openapi.json)`);
   const stop = async () => {
     await api.close();
     await close();

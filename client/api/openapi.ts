@@ -1,38 +1,32 @@
 import { z } from 'zod';
-import { ApplicationViewSchema, HealthSchema, ProblemSchema } from './routes';
-
-export interface RouteDoc {
-  method: 'GET' | 'POST' | 'DELETE';
-  url: string;
-  summary: string;
-  /** 'public': no credential; 'code': the single-use code in the body is the credential; else the roles served. */
-  access: 'public' | 'code' | ('operator' | 'consultant' | 'commission' | 'auditor')[];
-  params?: z.ZodType;
-  query?: z.ZodType;
-  body?: z.ZodType;
-  /** A command to the workflow: 200 with the new view, 409 when the lifecycle refuses, 202 as a signal. */
-  command?: boolean;
-  bodyLimit?: number;
-  produces?: string;
-}
+import { ERRORS, type ErrorCode } from '../errors';
+import type { Route } from './routes';
+import { ProblemSchema } from './schemas';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ref('Problem') } },
+const output = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+const problemResponse = (code: ErrorCode, why: string) => ({
+  description: `${ERRORS[code].title}: ${why}`,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
-function parameters(route: RouteDoc) {
+function parameters(route: Route) {
   const out: unknown[] = [];
   for (const [where, schema] of [
     ['path', route.params],
     ['query', route.query],
   ] as const) {
     if (!schema) continue;
-    const s = json(schema) as { properties?: Record<string, unknown>; required?: string[] };
+    const s = json(schema) as { properties?: Record<string, { description?: string }>; required?: string[] };
     for (const [name, prop] of Object.entries(s.properties ?? {})) {
-      out.push({ name, in: where, required: where === 'path' || (s.required ?? []).includes(name), schema: prop });
+      const required = where === 'path' || (s.required ?? []).includes(name);
+      out.push({
+        name,
+        in: where,
+        required,
+        schema: prop,
+        ...(prop.description ? { description: prop.description } : {}),
+      });
     }
   }
   if (route.command) {
@@ -41,7 +35,7 @@ function parameters(route: RouteDoc) {
       in: 'header',
       required: false,
       schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
-      description: 'Becomes the update id: a retried request counts once',
+      description: 'Becomes the update id (per caller): a retried request counts once',
     });
     out.push({
       name: 'Prefer',
@@ -54,73 +48,76 @@ function parameters(route: RouteDoc) {
   return out;
 }
 
-/** OpenAPI 3.1, generated from the route table and the zod schemas the routes validate with. */
-export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) {
+function responses(route: Route): Record<string, unknown> {
+  const ok = route.produces
+    ? { description: 'The file', content: { [route.produces]: { schema: { type: 'string', format: 'binary' } } } }
+    : {
+        description: 'OK',
+        content: { 'application/json': { schema: route.response ? output(route.response) : { type: 'object' } } },
+      };
+  const r: Record<string, unknown> = {
+    [route.status ?? 200]: ok,
+    429: problemResponse('rate_limited', 'slow down; see Retry-After'),
+  };
+  if (route.params || route.query || route.body)
+    r[400] = problemResponse('invalid_input', 'the problem names the field');
+  if (Array.isArray(route.access)) {
+    r[401] = problemResponse('unauthorized', 'no valid bearer token');
+    r[403] = problemResponse('forbidden', 'not for your role, or not an application you may act on');
+  }
+  if (route.params) r[404] = problemResponse('not_found', 'no such application, call or user');
+  if (route.command) {
+    r[202] = { description: 'Delivered as a signal (Prefer: respond-async)' };
+    r[409] = problemResponse('event_refused', "refused by the application's lifecycle, with the reason");
+    r[503] = problemResponse('temporal_unavailable', 'the workflow service is unreachable');
+  }
+  if (route.body) {
+    r[413] = problemResponse('payload_too_large', 'body larger than this route accepts');
+    r[415] = problemResponse('unsupported_media_type', 'send application/json');
+  }
+  if (route.produces === 'application/octet-stream')
+    r[410] = problemResponse('document_unavailable', 'the stored copy is missing or damaged');
+  if (route.url === '/healthz')
+    r[503] = {
+      description: 'Something is unreachable',
+      content: { 'application/json': { schema: output(route.response!) } },
+    };
+  return r;
+}
+
+const access = (route: Route) =>
+  route.access === 'public'
+    ? 'No credential needed.'
+    : route.access === 'company'
+      ? "No account: the code from the company's e-mail is the credential."
+      : `Roles: ${route.access.join(', ')}.`;
+
+/** OpenAPI 3.1, generated from the route table and the zod schemas the routes validate with and answer with. */
+export function openApiDocument(serverUrl: string, routes: readonly Route[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:(\w+)/g, '{$1}');
-    const ok = route.produces
-      ? { description: 'The file', content: { [route.produces]: { schema: { type: 'string', format: 'binary' } } } }
-      : route.command
-        ? {
-            description: 'Accepted; the application as it is now',
-            content: { 'application/json': { schema: ref('ApplicationView') } },
-          }
-        : {
-            description: 'OK',
-            content: { 'application/json': { schema: route.url === '/healthz' ? json(HealthSchema) : {} } },
-          };
-    const responses: Record<string, unknown> = {
-      [route.method === 'POST' && route.url === '/users' ? 201 : 200]: ok,
-      429: problemResponse('Too many requests'),
-    };
-    if (route.params || route.query || route.body)
-      responses[400] = problemResponse('Invalid input: the problem names the field');
-    if (Array.isArray(route.access)) {
-      responses[401] = problemResponse('No valid bearer token');
-      responses[403] = problemResponse('Not for your role, or not your application');
-    }
-    if (route.params) responses[404] = problemResponse('Not found');
-    if (route.command) {
-      responses[202] = { description: 'Delivered as a signal (Prefer: respond-async)' };
-      responses[409] = problemResponse("Refused by the application's lifecycle, with the reason");
-      responses[503] = problemResponse('Temporal unreachable');
-    }
-    if (route.body) {
-      responses[413] = problemResponse('Body too large');
-      responses[415] = problemResponse('Body is not JSON');
-    }
-    if (route.produces) responses[410] = problemResponse('The stored copy is missing or damaged');
-    if (route.url === '/healthz')
-      responses[503] = {
-        description: 'Something is unreachable',
-        content: { 'application/json': { schema: json(HealthSchema) } },
-      };
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
-      operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
+      operationId: `${route.method.toLowerCase()}${path.replace(/[{}.]/g, '').replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       summary: route.summary,
-      description:
-        route.access === 'public'
-          ? 'No credential needed.'
-          : route.access === 'code'
-            ? 'No token: the single-use code is the credential.'
-            : `Roles: ${route.access.join(', ')}.`,
-      ...(Array.isArray(route.access) ? { security: [{ bearer: [] }] } : { security: [] }),
+      description: access(route),
+      security: Array.isArray(route.access) ? [{ bearer: [] }, { session: [] }] : [],
       parameters: parameters(route),
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: json(route.body) } } } }
         : {}),
-      responses,
+      responses: responses(route),
     };
   }
   return {
     openapi: '3.1.0',
     info: {
       title: 'InnoSocialMetro API',
-      version: '0.2.0',
+      version: '0.3.0',
       description:
-        'For the evaluation commission, the consultants of the implementing bodies, operators and auditors. Errors are application/problem+json with a stable `code` and the offending field.',
+        'For operators (and their CLI), the commission, the consultants of the implementing bodies and auditors. ' +
+        'Errors are application/problem+json with a stable `code` and the offending field.',
     },
     servers: [{ url: serverUrl }],
     security: [{ bearer: [] }],
@@ -128,8 +125,9 @@ export function openApiDocument(serverUrl: string, routes: readonly RouteDoc[]) 
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `innosocial users add`' },
+        session: { type: 'apiKey', in: 'cookie', name: 'ism_session', description: 'The pages’ sign-in session' },
       },
-      schemas: { ApplicationView: json(ApplicationViewSchema), Problem: json(ProblemSchema) },
+      schemas: { Problem: json(ProblemSchema) },
     },
   };
 }
@@ -141,25 +139,18 @@ const escape = (s: string) =>
 export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
   const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
-      const o = op as {
-        summary: string;
-        description: string;
-        requestBody?: { content: Record<string, { schema: unknown }> };
-        responses: Record<string, { description: string }>;
-      };
-      const body = o.requestBody
-        ? `<details><summary>Request body</summary><pre>${escape(JSON.stringify(o.requestBody.content['application/json']?.schema, null, 2))}</pre></details>`
-        : '';
-      const responses = Object.entries(o.responses)
-        .map(([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`)
-        .join('');
-      return `<section><h2><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h2><p>${escape(o.summary)}. <em>${escape(o.description)}</em></p>${body}<ul>${responses}</ul></section>`;
+      const o = op as { summary: string; description: string; responses: Record<string, { description: string }> };
+      const list = Object.entries(o.responses).map(
+        ([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`,
+      );
+      return (
+        `<section><h2><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h2>` +
+        `<p>${escape(o.summary)}. <em>${escape(o.description)}</em></p><ul>${list.join('')}</ul></section>`
+      );
     }),
   );
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}h1{margin-bottom:0}section{border-top:1px solid #ddd;padding:.5rem 0}
-h2{font-size:1.05rem;margin:.5rem 0}.m{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:.1rem .4rem}
-.get{background:#2b7bb9}.post{background:#3a9d5d}.delete{background:#c0392b}pre{background:#f6f8fa;padding:.5rem;overflow:auto;font-size:.8rem}</style></head>
-<body><h1>${escape(doc.info.title)}</h1><p>${escape(doc.info.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>. Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>.</p>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)}</title></head>
+<body><h1>${escape(doc.info.title)}</h1><p>${escape(doc.info.description)}</p>
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>
 ${ops.join('\n')}</body></html>`;
 }

@@ -1,136 +1,66 @@
-import { z } from 'zod';
-import { APPLICATION_STATES } from '../../machines/application.machine';
-import {
-  COMMAND_TYPES,
-  DocumentUploadSchema,
-  PreProjectSchema,
-  SessionConfirmationSchema,
-  SessionSchema,
-} from '../../machines/events';
-import { ThemeSchema } from '../../domain/themes';
+import type { Client } from '@temporalio/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Config } from '../../config/env';
+import type { Db } from '../../db/connect';
+import type { PublicUser } from '../../db/repositories/users';
+import type { CallRules } from '../../domain/rules';
+import type { UserRole } from '../../domain/roles';
+import type { KeyRing } from '../../security/keyring';
+import type { SessionLinks } from '../../security/links';
+import type { CommandMeta } from '../../workflows/messages';
+import type { ApplicationService } from '../service/applications';
 
-/*
- * The schemas the routes validate with; the OpenAPI document is generated from these same objects.
+/**
+ * Who may call a route: anybody ('public'), the company with its code or link ('company': the credential is in
+ * the request), or people with one of these roles (a bearer token, or the pages' session cookie).
  */
+export type Access = 'public' | 'company' | readonly UserRole[];
 
-export const ApplicationIdParams = z
-  .object({
-    id: z
-      .string()
-      .regex(/^[a-z0-9-]+\.[0-9a-f]{20}$/, 'an application id such as innosocialmetro-2023.0123456789abcdef0123'),
-  })
-  .strict();
-export const DocumentParams = ApplicationIdParams.extend({ documentId: z.uuid() }).strict();
-export const UserIdParams = z.object({ userId: z.uuid() }).strict();
-export const CallParams = z.object({ callId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'a call id') }).strict();
+/** What a route's handler works with; every route gets the same. */
+export interface ApiContext {
+  config: Config;
+  db: Db;
+  client: Client;
+  ring: KeyRing;
+  links: SessionLinks;
+  service: ApplicationService;
+  rules: (callId: string, version: number) => CallRules;
+}
 
-export const ListQuery = z
-  .object({
-    state: z.enum(APPLICATION_STATES as unknown as [string, ...string[]]).optional(),
-    call: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{1,40}$/)
-      .optional(),
-    body: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]*$/)
-      .optional(),
-    theme: ThemeSchema.optional(),
-  })
-  .strict();
+export interface Call<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** The signed-in person; null on public and company routes. */
+  user: PublicUser | null;
+  /** Who the workflow and the audit trail hear: always from the credential, never from the request body. */
+  meta: CommandMeta;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  api: ApiContext;
+}
 
-export const DecisionBody = z
-  .object({
-    decision: z.enum(['approve', 'reject', 'request_integration']),
-    motivation: z.string().trim().min(1).max(5_000),
-  })
-  .strict();
+export interface Route<P = unknown, Q = unknown, B = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  summary: string;
+  access: Access;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** The answer's schema (OpenAPI), and its status when not 200. */
+  response?: z.ZodType;
+  status?: number;
+  /** A file or a non-JSON answer. */
+  produces?: string;
+  /** A command to a workflow: Idempotency-Key and Prefer: respond-async apply, 409 when the lifecycle refuses. */
+  command?: boolean;
+  bodyLimit?: number;
+  /** Unauthenticated routes that take a secret (codes, links) get the strict rate limit. */
+  strictRateLimit?: boolean;
+  handler: (call: Call<P, Q, B>) => Promise<unknown>;
+}
 
-export const decisionEvent = {
-  approve: 'APPROVE',
-  reject: 'REJECT',
-  request_integration: 'REQUEST_INTEGRATION',
-} as const;
-
-export const ConflictBody = z.object({ conflicted: z.boolean() }).strict();
-export const EvaluationBody = z
-  .object({
-    scores: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().nonnegative().max(1_000)),
-    recommendation: z.enum(['approve', 'reject', 'request_integration']),
-    motivation: z.string().trim().min(1).max(5_000),
-  })
-  .strict();
-export const SessionBody = z.object({ session: SessionSchema }).strict();
-export const DocumentBody = z.object({ document: DocumentUploadSchema }).strict();
-export const PreProjectBody = z.object({ preProject: PreProjectSchema }).strict();
-export const ConfirmationBody = SessionConfirmationSchema;
-
-export const NewUserBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    role: z.enum(['operator', 'consultant', 'commission', 'auditor']),
-    body: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]*$/)
-      .optional(),
-    chair: z.boolean().default(false),
-  })
-  .strict()
-  .refine((u) => (u.role === 'consultant') === (u.body !== undefined), {
-    message: 'a consultant needs a body, and only a consultant has one',
-    path: ['body'],
-  })
-  .refine((u) => !u.chair || u.role === 'commission', {
-    message: 'only a commission member can chair',
-    path: ['chair'],
-  });
-
-export const IdempotencyKeyHeader = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{8,128}$/, '8 to 128 characters of A-Z a-z 0-9 . _ : -');
-
-export const ApplicationViewSchema = z
-  .object({
-    applicationId: z.string(),
-    callId: z.string(),
-    rulesVersion: z.number().int(),
-    state: z.enum(APPLICATION_STATES as unknown as [string, ...string[]]),
-    final: z.boolean(),
-    allowedCommands: z.array(z.enum(COMMAND_TYPES as unknown as [string, ...string[]])),
-    deadline: z.object({ kind: z.string(), dueAt: z.string() }).nullable(),
-    transitions: z.number().int(),
-    facts: z.record(z.string(), z.unknown()),
-    refusedSignals: z.array(z.object({ type: z.string(), reason: z.string(), at: z.string() })),
-    timeline: z.array(z.record(z.string(), z.unknown())),
-  })
-  .describe('ApplicationView');
-
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.enum([
-      'invalid_input',
-      'unauthorized',
-      'forbidden',
-      'rate_limited',
-      'document_unavailable',
-      'not_found',
-      'already_applied',
-      'event_refused',
-      'temporal_unavailable',
-      'payload_too_large',
-      'unsupported_media_type',
-      'internal',
-    ]),
-    detail: z.string(),
-    errors: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
-  })
-  .describe('Problem');
-
-export const HealthSchema = z.object({
-  status: z.enum(['ok', 'degraded']),
-  database: z.object({ ok: z.boolean(), detail: z.string() }),
-  temporal: z.object({ ok: z.boolean(), detail: z.string() }),
-});
+/** Keeps each route's types (params, query, body) together while the tables hold them all as `Route`. */
+export const route = <P = unknown, Q = unknown, B = unknown>(r: Route<P, Q, B>) => r as unknown as Route;

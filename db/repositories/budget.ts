@@ -477,3 +477,18 @@ export async function ledgerBalance(db: Executor, callId: string): Promise<numbe
     .executeTakeFirstOrThrow();
   return cents(row.balance);
 }
+
+/** Where an application stands in its call's ledger: reserved, or waiting at a position (1 = next); null if absent. */
+export async function budgetPlace(
+  db: Executor,
+  applicationId: string,
+): Promise<{ status: 'reserved' | 'waiting'; position: number | null } | null> {
+  const row = await db
+    .selectFrom('budget_reservations')
+    .select(['call_id', 'status', 'queue_position'])
+    .where('application_id', '=', applicationId)
+    .executeTakeFirst();
+  if (!row || (row.status !== 'reserved' && row.status !== 'waiting')) return null;
+  if (row.status === 'reserved') return { status: 'reserved', position: null };
+  return { status: 'waiting', position: await waitingPosition(db, row.call_id, row.queue_position) };
+}

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import type { UserRole } from '../../domain/roles';
 import type { User } from '../schema';
 import type { Executor } from './applications';
 
-export type UserRole = User['role'];
+export type { UserRole };
 export type PublicUser = Omit<User, 'token_hash'>;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -11,7 +12,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 /** Creates a user and returns its bearer token: shown once, only its hash is kept. */
 export async function createUser(
   db: Executor,
-  input: { name: string; role: UserRole; bodyId?: string | null; chair?: boolean },
+  input: { name: string; role: UserRole; bodyId?: string | null; chair?: boolean; email?: string | null },
 ): Promise<{ user: PublicUser; token: string }> {
   const token = `ism_${randomBytes(32).toString('base64url')}`;
   const row = await db
@@ -21,9 +22,10 @@ export async function createUser(
       role: input.role,
       body_id: input.bodyId ?? null,
       chair: input.chair ?? false,
+      email: input.email ?? null,
       token_hash: hashToken(token),
     })
-    .returning(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at'])
+    .returning(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at', 'email'])
     .executeTakeFirstOrThrow();
   return { user: row, token };
 }
@@ -32,7 +34,7 @@ export async function createUser(
 export async function userByToken(db: Executor, token: string): Promise<PublicUser | undefined> {
   return db
     .selectFrom('users')
-    .select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at'])
+    .select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at', 'email'])
     .where('token_hash', '=', hashToken(token))
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
@@ -41,7 +43,7 @@ export async function userByToken(db: Executor, token: string): Promise<PublicUs
 export async function listUsers(db: Executor): Promise<PublicUser[]> {
   return db
     .selectFrom('users')
-    .select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at'])
+    .select(['id', 'name', 'role', 'body_id', 'chair', 'created_at', 'revoked_at', 'email'])
     .orderBy('created_at')
     .execute();
 }

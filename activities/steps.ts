@@ -1,0 +1,239 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { transition } from 'xstate';
+import { budgetPlace } from '../db/repositories/budget';
+import {
+  advanceRegister,
+  deadlineOfRow,
+  lockForStep,
+  recordedOutcome,
+  registerColumns,
+} from '../db/repositories/register';
+import { applicationMachine, type ApplicationContext } from '../machines/application.machine';
+import { deadlineAfter, type Deadline } from '../machines/deadlines';
+import { effectsOf } from '../machines/effects';
+import type { ApplicationEvent } from '../machines/events';
+import { refusalReason, stateOf, type ApplicationSnapshot } from '../machines/explain';
+import { FAILURE, type CommandMeta } from '../workflows/messages';
+import type { StepOutcome } from '../workflows/steps';
+import { StepInputError, type ActivityDeps, type StepContext } from './effects/context';
+import { performEffect } from './effects';
+import { recordTransition } from './transitions';
+
+export interface StepInput {
+  applicationId: string;
+  /** The seq this event's transition is recorded under; its follow-ups take the next ones. */
+  seq: number;
+  event: ApplicationEvent;
+  meta: CommandMeta;
+  /** The workflow's time for this step: every record and deadline of the step reads this one clock. */
+  occurredAt: string;
+}
+
+const SYSTEM: CommandMeta = { actor: 'system', role: 'system' };
+
+const outOfStep = (message: string) => ApplicationFailure.nonRetryable(message, FAILURE.outOfStep);
+
+type Trx = StepContext['trx'];
+
+/**
+ * One step, one transaction: the row is locked, the machine (the same pure module the workflow runs) takes the
+ * event, the effects it asks for are performed, then the verification they trigger, the transition records, the
+ * messages and the register row; a retry of a committed step finds its outcome under its seq and returns it.
+ */
+async function step(trx: Trx, deps: StepContext['deps'], input: StepInput): Promise<StepOutcome> {
+  const row = await lockForStep(trx, input.applicationId);
+  if (!row) throw outOfStep(`application ${input.applicationId} is not in the register`);
+  if (row.last_seq >= input.seq) {
+    const recorded = (await recordedOutcome(trx, input.applicationId, input.seq)) as StepOutcome | null;
+    if (!recorded) throw outOfStep(`seq ${input.seq} of ${input.applicationId} was recorded by another kind of step`);
+    return recorded;
+  }
+  if (row.last_seq !== input.seq - 1 || !row.snapshot) {
+    throw outOfStep(
+      `the register of ${input.applicationId} is at seq ${row.last_seq}, the workflow at ${input.seq - 1}`,
+    );
+  }
+  const before = applicationMachine.resolveState(row.snapshot);
+  const refused = refusalReason(before, input.event);
+  if (refused) throw outOfStep(`the register refuses what the workflow accepted: ${refused}`);
+  const [after, actions] = transition(applicationMachine, before, input.event);
+  const ctx: StepContext = {
+    trx,
+    deps,
+    applicationId: input.applicationId,
+    callId: row.call_id,
+    rules: deps.rules(row.call_id, row.rules_version),
+    seq: input.seq,
+    meta: input.meta,
+    occurredAt: input.occurredAt,
+    before: before.context,
+    after: after.context,
+  };
+  const followUps: ApplicationEvent[] = [];
+  const promoted: string[] = [];
+  for (const effect of effectsOf(actions)) {
+    const outcome = await performEffect(ctx, effect);
+    followUps.push(...(outcome.followUps ?? []));
+    promoted.push(...(outcome.promoted ?? []));
+  }
+  return settle(ctx, {
+    before,
+    after,
+    event: input.event,
+    meta: input.meta,
+    deadline: deadlineOfRow(row),
+    followUps,
+    promoted,
+  });
+}
+
+/** Records the event's transition and its follow-ups (which never ask for further effects), then the register row. */
+async function settle(
+  ctx: StepContext,
+  s: {
+    before: ApplicationSnapshot;
+    after: ApplicationSnapshot | null;
+    event: ApplicationEvent | null;
+    meta: CommandMeta;
+    deadline: Deadline | null;
+    followUps: ApplicationEvent[];
+    promoted: string[];
+  },
+): Promise<StepOutcome> {
+  const nowMs = Date.parse(ctx.occurredAt);
+  const records: Parameters<typeof recordTransition>[1][] = [];
+  let snapshot = s.before;
+  let deadline = s.deadline;
+  let seq = ctx.seq - 1;
+  const advance = (event: ApplicationEvent, next: ApplicationSnapshot, meta: CommandMeta) => {
+    deadline = deadlineAfter(
+      stateOf(snapshot),
+      stateOf(next),
+      deadline,
+      next.context.rules.deadlines,
+      nowMs,
+      next.context,
+    );
+    seq += 1;
+    records.push({ seq, event, meta, from: stateOf(snapshot), to: stateOf(next), context: next.context, deadline });
+    snapshot = next;
+  };
+  if (s.event && s.after) advance(s.event, s.after, s.meta);
+  for (const followUp of s.followUps) {
+    const [next, actions] = transition(applicationMachine, snapshot, followUp);
+    if (effectsOf(actions).length) throw new Error(`follow-up ${followUp.type} asked for effects: a machine bug`);
+    advance(followUp, next, SYSTEM);
+  }
+  const outcome: StepOutcome = {
+    followUps: s.followUps,
+    seq,
+    state: stateOf(snapshot),
+    deadline,
+    promoted: s.promoted,
+  };
+  // The step's first record keeps its answer: a retry of this step returns it unchanged.
+  for (const [i, record] of records.entries()) await recordTransition(ctx, i === 0 ? { ...record, outcome } : record);
+  await advanceRegister(ctx.trx, ctx.applicationId, {
+    seq,
+    snapshot: { value: stateOf(snapshot), context: snapshot.context },
+    columns: registerColumns(stateOf(snapshot), snapshot.context, deadline, snapshot.status !== 'active'),
+    generation: 2,
+  });
+  return outcome;
+}
+
+/** Turns a step's input mistake into the failure the workflow reports to the sender, after counting it if it must. */
+async function asFailure(deps: ActivityDeps, err: unknown): Promise<never> {
+  if (!(err instanceof StepInputError)) throw err;
+  await err.afterwards?.(deps.db);
+  if (err.detail) log.info('answer refused', { reason: err.detail });
+  throw ApplicationFailure.nonRetryable(err.message, err.kind, err.problems);
+}
+
+export function stepActivities(deps: ActivityDeps) {
+  const full = { ...deps, now: deps.now ?? (() => new Date()) };
+  return {
+    async applyStep(input: StepInput): Promise<StepOutcome> {
+      return deps.db
+        .transaction()
+        .execute((trx) => step(trx, full, input))
+        .catch((err: unknown) => asFailure(deps, err));
+    },
+
+    /** Reads the ledger for an admission waiting for budget; records RECORD_BUDGET only when its place moved. */
+    async syncBudget(input: { applicationId: string; seq: number; occurredAt: string }): Promise<StepOutcome | null> {
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await lockForStep(trx, input.applicationId);
+        if (!row?.snapshot) throw outOfStep(`application ${input.applicationId} is not in the register`);
+        if (row.last_seq >= input.seq)
+          return (await recordedOutcome(trx, input.applicationId, input.seq)) as StepOutcome;
+        const before = applicationMachine.resolveState(row.snapshot);
+        const place = await budgetPlace(trx, input.applicationId);
+        const c = before.context;
+        if (!place || (place.status === c.budget && place.position === c.budgetPosition)) return null;
+        const followUp: ApplicationEvent = { type: 'RECORD_BUDGET', status: place.status, position: place.position };
+        const ctx: StepContext = {
+          trx,
+          deps: full,
+          applicationId: input.applicationId,
+          callId: row.call_id,
+          rules: deps.rules(row.call_id, row.rules_version),
+          seq: input.seq,
+          meta: SYSTEM,
+          occurredAt: input.occurredAt,
+          before: c,
+          after: c,
+        };
+        return settle(ctx, {
+          before,
+          after: null,
+          event: null,
+          meta: SYSTEM,
+          deadline: deadlineOfRow(row),
+          followUps: [followUp],
+          promoted: [],
+        });
+      });
+    },
+
+    /**
+     * A run of the first generation hands its snapshot to the register before it continues in the current
+     * generation: the consultant's registry id for the address it knew, the size class from the stored form.
+     */
+    async adoptSnapshot(input: {
+      applicationId: string;
+      seq: number;
+      snapshot: { value: string; context: ApplicationContext };
+      deadline: Deadline | null;
+    }): Promise<{ context: ApplicationContext }> {
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('applications')
+          .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
+          .select([
+            'applications.size_class',
+            'applications.created_at',
+            'applications.assigned_at',
+            'consultants.id as consultant',
+          ])
+          .where('applications.id', '=', input.applicationId)
+          .executeTakeFirstOrThrow();
+        const context: ApplicationContext = {
+          ...input.snapshot.context,
+          consultantId: row.consultant ?? input.snapshot.context.consultantId,
+          sizeClass: row.size_class,
+          submittedOn: row.created_at.toISOString().slice(0, 10),
+          assignedOn: row.assigned_at?.toISOString().slice(0, 10) ?? null,
+        };
+        const snapshot = applicationMachine.resolveState({ value: input.snapshot.value, context });
+        await advanceRegister(trx, input.applicationId, {
+          seq: input.seq,
+          snapshot: { value: input.snapshot.value, context },
+          columns: registerColumns(stateOf(snapshot), context, input.deadline, snapshot.status !== 'active'),
+          generation: 2,
+        });
+        return { context };
+      });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { ApplicationCommand } from '../../machines/events';
+import { UserError, issuesOf } from '../errors';
+import type { Call } from './routes';
+import { IdempotencyKeyHeader } from './schemas';
+import { visibleView } from './visibility';
+
+/**
+ * Sends a command to an application's workflow and answers with the application as the caller may now read it.
+ * Idempotency-Key becomes the Update's id, namespaced by the caller (another person's key never returns their
+ * result); `Prefer: respond-async` delivers it as a signal and answers 202.
+ */
+export async function sendCommand(
+  call: Call<unknown, unknown, unknown>,
+  applicationId: string,
+  event: ApplicationCommand,
+) {
+  const { api, meta, req, reply } = call;
+  const key = req.headers['idempotency-key'];
+  let updateId: string | undefined;
+  if (key !== undefined) {
+    const parsed = IdempotencyKeyHeader.safeParse(key);
+    if (!parsed.success) {
+      const issues = issuesOf(parsed.error, 'header.Idempotency-Key');
+      throw new UserError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+    }
+    updateId = `${meta.actor}:${parsed.data}`;
+  }
+  if (req.headers.prefer === 'respond-async') {
+    await api.service.send(applicationId, event, meta, { mode: 'signal' });
+    reply.status(202);
+    return { delivered: true, applicationId };
+  }
+  const result = await api.service.send(applicationId, event, meta, updateId ? { updateId } : {});
+  return call.user ? visibleView(api.db, call.user, applicationId) : result;
+}

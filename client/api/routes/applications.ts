@@ -1,0 +1,93 @@
+import { allApplications, listApplications } from '../../service/register';
+import { ListFilterSchema } from '../../service/filters';
+import { exportCsv } from '../../service/export';
+import { parseCommand } from '../../../machines/events';
+import { invalid } from '../../errors';
+import { ApplicationFormSchema } from '../../../domain/application';
+import { route, type Route } from '../routes';
+import { sendCommand } from '../commands';
+import { visibleView } from '../visibility';
+import {
+  ApplicationIdParams,
+  ApplicationListSchema,
+  ApplicationViewSchema,
+  CommandBody,
+  RegistrationSchema,
+} from '../schemas';
+
+const staff = ['operator', 'auditor', 'commission', 'consultant'] as const;
+
+export const applicationRoutes: Route[] = [
+  route({
+    method: 'POST',
+    url: '/applications',
+    access: ['operator'],
+    summary: 'Register an application (the form); answers whether the company is eligible, with every reason',
+    body: ApplicationFormSchema,
+    response: RegistrationSchema,
+    status: 201,
+    handler: async ({ api, body, meta, reply }) => {
+      const registration = await api.service.apply(body, meta);
+      reply.status(201);
+      return { ...registration, state: registration.eligible ? 'submitted' : 'rejected' };
+    },
+  }),
+  route({
+    method: 'GET',
+    url: '/applications',
+    access: staff,
+    summary: 'The register: applications you may read, filtered, a page at a time (`next` is the following page)',
+    query: ListFilterSchema,
+    response: ApplicationListSchema,
+    handler: async ({ api, query, user }) => {
+      // Consultants read their body's applications, the commission those forwarded to it: the filter says so.
+      const filter = user!.role === 'consultant' ? { ...query, body: user!.body_id! } : query;
+      const page = await listApplications(api.db, filter);
+      if (user!.role !== 'commission') return page;
+      const forwarded = await api.db
+        .selectFrom('pre_projects')
+        .select('application_id')
+        .where('forwarded_at', 'is not', null)
+        .where('application_id', 'in', page.items.length ? page.items.map((i) => i.applicationId) : [''])
+        .execute();
+      const ids = new Set(forwarded.map((f) => f.application_id));
+      return { ...page, items: page.items.filter((i) => ids.has(i.applicationId)) };
+    },
+  }),
+  route({
+    method: 'GET',
+    url: '/applications.csv',
+    access: ['operator', 'auditor'],
+    summary: 'The register as CSV (filters as for the list; every page): no personal data beyond the company name',
+    query: ListFilterSchema.omit({ limit: true, after: true }),
+    produces: 'text/csv',
+    handler: async ({ api, query, reply }) => {
+      reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="registro.csv"');
+      return exportCsv(await allApplications(api.db, query));
+    },
+  }),
+  route({
+    method: 'GET',
+    url: '/applications/:id',
+    access: staff,
+    summary: 'One application: state, company, facts, documents, timeline, the commands possible now',
+    params: ApplicationIdParams,
+    response: ApplicationViewSchema,
+    handler: async ({ api, params, user }) => visibleView(api.db, user!, params.id),
+  }),
+  route({
+    method: 'POST',
+    url: '/applications/:id/commands',
+    access: ['operator'],
+    summary: 'Any command an operator may send, as JSON: its type and payload (machines/events.ts)',
+    params: ApplicationIdParams,
+    body: CommandBody,
+    command: true,
+    response: ApplicationViewSchema,
+    handler: async (call) => {
+      const parsed = parseCommand(call.body);
+      if (!parsed.success) throw invalid('command', parsed.error, 'body');
+      return sendCommand(call, call.params.id, parsed.data);
+    },
+  }),
+];

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { USER_ROLES } from '../../domain/roles';
+import { APPLICATION_STATES } from '../../machines/application.machine';
+import { DOCUMENT_KINDS, PreProjectSchema, SessionSchema } from '../../machines/events';
+import { COMMAND_TYPES } from '../../machines/permissions';
+import { ERROR_CODES } from '../errors';
+
+/*
+ * Every route's schemas, each named once: the routes validate with them, the OpenAPI document is generated from
+ * them, and the CLI sends what they accept.
+ */
+
+const isoDate = z.iso.date({ error: 'a date as YYYY-MM-DD' });
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM');
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,60}$/, 'lowercase letters, digits and dashes');
+const motivation = z.string().trim().min(1).max(5_000);
+
+export const ApplicationIdParams = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9-]+\.[0-9a-f]{20}$/, 'an application id such as innosocialmetro-2023.0123456789abcdef0123'),
+  })
+  .strict();
+export const DocumentParams = ApplicationIdParams.extend({ documentId: z.uuid() }).strict();
+export const UserIdParams = z.object({ userId: z.uuid() }).strict();
+export const CallParams = z.object({ callId: slug.describe('a call id such as innosocialmetro-2023') }).strict();
+export const MailParams = z.object({ messageId: z.string().regex(/^\d{1,18}$/, 'an outbox message id') }).strict();
+
+export const AssignmentBody = z
+  .object({
+    implementingBody: slug,
+    consultant: z.object({ name: z.string().trim().min(1).max(200), email: z.email() }).strict(),
+    /** When the assignment was decided: today unless said otherwise; never in the future, never before submission. */
+    effectiveOn: isoDate.optional(),
+  })
+  .strict();
+export const SessionBody = z.object({ session: SessionSchema }).strict();
+export const SessionSlotBody = z.object({ date: isoDate, start: hhmm }).strict();
+/** The company's answer with the code from its e-mail (the code is the credential). */
+export const ConfirmationBody = SessionSlotBody.extend({
+  code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail'),
+}).strict();
+export const UploadBody = z
+  .object({
+    document: z
+      .object({
+        kind: z.enum(DOCUMENT_KINDS),
+        filename: z.string().trim().min(1).max(255),
+        contentBase64: z.base64({ error: 'the file as standard base64' }),
+      })
+      .strict(),
+  })
+  .strict();
+export const PreProjectBody = z.object({ preProject: PreProjectSchema }).strict();
+export const ConflictBody = z.object({ conflicted: z.boolean() }).strict();
+export const EvaluationBody = z
+  .object({
+    scores: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().nonnegative().max(1_000)),
+    recommendation: z.enum(['approve', 'reject', 'request_integration']),
+    motivation,
+  })
+  .strict();
+export const DecisionBody = z
+  .object({ decision: z.enum(['approve', 'reject', 'request_integration']), motivation })
+  .strict();
+export const decisionEvent = {
+  approve: 'APPROVE',
+  reject: 'REJECT',
+  request_integration: 'REQUEST_INTEGRATION',
+} as const;
+export const FundingBody = z.object({ amountCents: z.number().int().positive(), disbursedOn: isoDate }).strict();
+export const WithdrawalBody = z.object({ reason: z.string().trim().min(1).max(2_000) }).strict();
+export const CommandBody = z
+  .object({ type: z.enum(COMMAND_TYPES as [string, ...string[]]) })
+  .catchall(z.unknown())
+  .describe('Any command: its type and payload (machines/events.ts)');
+export const BudgetBody = z.object({ totalCents: z.number().int().nonnegative() }).strict();
+export const NewUserBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    role: z.enum(USER_ROLES),
+    /** Where sign-in links are sent; a consultant's is also their address in the registry. */
+    email: z.email().optional(),
+    body: slug.optional(),
+    chair: z.boolean().default(false),
+  })
+  .strict()
+  .refine((u) => (u.role === 'consultant') === (u.body !== undefined), {
+    message: 'a consultant needs a body, and only a consultant has one',
+    path: ['body'],
+  })
+  .refine((u) => !u.chair || u.role === 'commission', {
+    message: 'only a commission member can chair',
+    path: ['chair'],
+  });
+export const MailQuery = z
+  .object({
+    status: z.enum(['pending', 'sent', 'failed']).optional(),
+    application: ApplicationIdParams.shape.id.optional(),
+  })
+  .strict();
+export const RequeueBody = z.object({ allFailed: z.literal(true) }).strict();
+export const CodecBody = z
+  .object({
+    payloads: z
+      .array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).loose())
+      .max(1_000),
+  })
+  .loose();
+
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{8,128}$/, '8 to 128 characters of A-Z a-z 0-9 . _ : -');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+
+const deadline = z.object({ kind: z.string(), dueAt: z.string() }).nullable();
+export const StepResultSchema = z
+  .object({
+    applicationId: z.string(),
+    state: z.enum(APPLICATION_STATES as [string, ...string[]]),
+    seq: z.number(),
+    deadline,
+  })
+  .describe('StepResult');
+export const ApplicationSummarySchema = z
+  .object({
+    applicationId: z.string(),
+    callId: z.string(),
+    state: z.enum(APPLICATION_STATES as [string, ...string[]]),
+    companyName: z.string(),
+    comune: z.string().nullable(),
+    implementingBody: z.string().nullable(),
+    themes: z.array(z.string()),
+    requestedCents: z.number().nullable(),
+    admittedCents: z.number().nullable(),
+    fundedCents: z.number().nullable(),
+    deadline,
+    submittedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .describe('ApplicationSummary');
+export const ApplicationListSchema = z
+  .object({ items: z.array(ApplicationSummarySchema), next: z.string().nullable() })
+  .describe('ApplicationList');
+export const ApplicationViewSchema = ApplicationSummarySchema.extend({
+  rulesVersion: z.number(),
+  final: z.boolean(),
+  seq: z.number(),
+  allowedCommands: z.array(z.string()),
+  company: z.record(z.string(), z.unknown()),
+  consultant: z.record(z.string(), z.unknown()).nullable(),
+  facts: z.record(z.string(), z.unknown()).nullable(),
+  documents: z.array(z.record(z.string(), z.unknown())),
+  timeline: z.array(z.record(z.string(), z.unknown())),
+}).describe('ApplicationView');
+export const RegistrationSchema = z
+  .object({
+    applicationId: z.string(),
+    eligible: z.boolean(),
+    reasons: z.array(z.object({ code: z.string(), field: z.string(), message: z.string() })),
+    sizeClass: z.enum(['micro', 'small']).nullable(),
+    state: z.string(),
+  })
+  .describe('Registration');
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(ERROR_CODES),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .describe('Problem');
+export const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    database: z.object({ ok: z.boolean(), detail: z.string() }),
+    temporal: z.object({ ok: z.boolean(), detail: z.string() }),
+  })
+  .describe('Health');
+export const CriteriaSchema = z
+  .object({
+    callId: z.string(),
+    rulesVersion: z.number(),
+    quorum: z.number(),
+    minimumScoreBps: z.number(),
+    criteria: z.array(
+      z.object({ code: z.string(), label: z.string(), maxScore: z.number(), guidance: z.string().optional() }),
+    ),
+  })
+  .describe('Criteria');
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(USER_ROLES),
+    email: z.string().nullable(),
+    body_id: z.string().nullable(),
+    chair: z.boolean(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .describe('User');
