@@ -216,7 +216,7 @@ if (!pgBin) {
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    test('the roles: the application writes rows but not the schema; backups only read; none reaches Temporal', async () => {
+    test('roles: the application writes rows, not the schema; backups only read; none reaches Temporal', async () => {
       // Idempotent: running it again (as a password rotation would) changes nothing else.
       const again = sh(script('postgres-init/10-roles.sh'), [], {
         PGPASSWORD: PASSWORDS.POSTGRES,
