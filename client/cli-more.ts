@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/env';
+import { centsToDecimal, parseEuro } from '../domain/format';
 import { connectDb } from '../db/connect';
 import { budgetOverview } from '../db/repositories/budget';
 import { createUser, listUsers, revokeUser } from '../db/repositories/users';
@@ -14,10 +15,11 @@ import { UserError } from './errors';
 export type Options = Record<string, string | boolean | string[] | undefined>;
 
 const euroToCents = (value: string, where: string): number => {
-  const m = /^(\d{1,12})(?:[.,](\d{1,2}))?$/.exec(value.trim());
-  if (!m)
-    throw new UserError('invalid_input', `${where}: "${value}" is not an amount in euro such as 40000 or 40000.50`);
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  try {
+    return parseEuro(value);
+  } catch (err) {
+    throw new UserError('invalid_input', `${where}: ${(err as Error).message}`);
+  }
 };
 const need = (opts: Options, name: string): string => {
   const v = opts[name];
@@ -124,7 +126,7 @@ export const SHORTCUTS: Record<
   },
 };
 
-const euro = (cents: number | null) => (cents === null ? '' : (cents / 100).toFixed(2));
+const euro = (cents: number | null) => (cents === null ? '' : centsToDecimal(cents));
 
 /** The register as CSV, from Temporal visibility: no personal data leaves through it. */
 export function exportCsv(rows: ApplicationSummary[]): string {

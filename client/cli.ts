@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../config/env';
+import { formatEuro } from '../domain/format';
 import { APPLICATION_STATES, type ApplicationState } from '../machines/application.machine';
 import { mermaidDiagram } from '../machines/diagram';
 import type { ApplicationView } from '../workflows/messages';
@@ -137,7 +138,7 @@ function readJsonFile(file: string, what: string): unknown {
 }
 
 function budgetText(b: BudgetOverview): string {
-  const e = (c: number) => `EUR ${(c / 100).toFixed(2)}`;
+  const e = (c: number) => formatEuro(c, 'en');
   return [
     `call ${b.callId}: total ${e(b.totalCents)}, committed ${e(b.committedCents)}, available ${e(b.availableCents)}`,
     `reserved: ${b.reserved.length}, disbursed: ${b.consumed.length}, waiting: ${b.waiting.length}`,
@@ -145,7 +146,7 @@ function budgetText(b: BudgetOverview): string {
   ].join('\n');
 }
 
-const euro = (cents: number | null) => (cents === null ? '-' : `EUR ${(cents / 100).toFixed(2)}`);
+const euro = (cents: number | null) => (cents === null ? '-' : formatEuro(cents, 'en'));
 
 function printView(v: ApplicationView): string {
   const f = v.facts;

@@ -7,8 +7,9 @@
  * adding an entry; the shared layout (greeting, facts, motivation, footer) lives once in `render`.
  */
 
-export const LOCALES = ['it', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
+import { formatDate, formatEuro, LOCALES, type Locale } from '../domain/format';
+
+export { formatDate, formatEuro, LOCALES, type Locale };
 
 export interface RenderedMail {
   subject: string;
@@ -59,29 +60,6 @@ interface Wording {
 }
 
 type Template = Record<Locale, (f: MailFacts) => Wording>;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Formatting
-
-const ROME = 'Europe/Rome';
-const dateFormats: Record<Locale, Intl.DateTimeFormat> = {
-  it: new Intl.DateTimeFormat('it-IT', { timeZone: ROME, day: '2-digit', month: '2-digit', year: 'numeric' }),
-  en: new Intl.DateTimeFormat('en-GB', { timeZone: ROME, day: 'numeric', month: 'long', year: 'numeric' }),
-};
-
-/** A calendar date as the programme's office reads it (Turin time): 24/03/2027, 24 March 2027. */
-export function formatDate(date: Date, locale: Locale): string {
-  return dateFormats[locale].format(date);
-}
-
-/** Integer euro cents as 'EUR 40.000,00' (it) or 'EUR 40,000.00' (en); no floating point involved. */
-export function formatEuro(cents: number, locale: Locale): string {
-  if (!Number.isSafeInteger(cents)) throw new RangeError(`an amount in cents must be a whole number, got ${cents}`);
-  const [group, decimal] = locale === 'it' ? ['.', ','] : [',', '.'];
-  const abs = Math.abs(cents);
-  const euros = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, group);
-  return `EUR ${cents < 0 ? '-' : ''}${euros}${decimal}${String(abs % 100).padStart(2, '0')}`;
-}
 
 const STATE_WORDS: Record<string, Record<Locale, string>> = {
   submitted: { it: 'presentata', en: 'submitted' },
