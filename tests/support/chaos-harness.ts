@@ -4,7 +4,7 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type NotNull } from 'kysely';
 import pg from 'pg';
 import { recipientsFor } from '../../activities/applications';
 import type { ApplicationService } from '../../client/applications';
@@ -790,6 +790,7 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
         .selectFrom('notification_outbox')
         .select(['application_id', 'idempotency_key', 'template', 'recipient', 'payload'])
         .where('application_id', 'in', ids)
+        .$narrowType<{ application_id: NotNull }>()
         .execute(),
       db
         .selectFrom('accompaniment_sessions')
