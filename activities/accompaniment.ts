@@ -1,11 +1,12 @@
 import { createHash, randomInt } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
+import type { ApplicationForm } from '../domain/application';
 import { INPUT_ERROR } from '../domain/errors';
 import { verifyHours, type HoursVerdict } from '../domain/hours';
 import type { SessionConfirmation, SessionInput } from '../machines/events';
 import type { Db } from '../db/connect';
-import { enqueueNotification } from '../db/repositories/notifications';
+import { enqueue } from '../notifications/outbox';
 import { consultantSessionsElsewhere, findSession, insertSession, sessionsOf } from '../db/repositories/sessions';
 
 const ROME = 'Europe/Rome';
@@ -110,28 +111,43 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
             .set({ confirmation_code_hash: codeHash(id, code), confirmation_expires_at: expiresAt })
             .where('id', '=', id)
             .execute();
+          // The consultant by name, from the registry the assignment filled; the address only if it has no entry.
           const app = await trx
             .selectFrom('applications')
-            .select(['representative_email', 'call_id'])
-            .where('id', '=', input.applicationId)
+            .leftJoin('consultants', (j) => j.on('consultants.email', '=', input.consultant.toLowerCase()))
+            .leftJoin('implementing_bodies', 'implementing_bodies.id', 'consultants.body_id')
+            .select([
+              'applications.representative_email',
+              'applications.call_id',
+              'applications.legal_name',
+              'applications.form',
+              'consultants.name as consultant_name',
+              'implementing_bodies.name as body_name',
+            ])
+            .where('applications.id', '=', input.applicationId)
             .executeTakeFirstOrThrow();
-          await enqueueNotification(trx, {
-            idempotency_key: `${id}:confirmation`,
-            application_id: input.applicationId,
-            recipient: app.representative_email,
+          const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+          const { name, locale } = form.company.legalRepresentative;
+          await enqueue(trx, {
             template: 'session.confirmation',
-            locale: 'it',
-            payload: JSON.stringify({
+            payload: {
               applicationId: input.applicationId,
               callId: app.call_id,
+              recipientName: name,
+              companyName: app.legal_name,
               date: s.date,
               start: s.start,
               end: s.end,
               topic: s.topic,
-              consultant: input.consultant,
+              consultantName: app.consultant_name ?? input.consultant,
+              bodyName: app.body_name,
               code,
               expiresAt: expiresAt.toISOString(),
-            }),
+              link: null,
+            },
+            recipient: { address: app.representative_email, locale, name },
+            applicationId: input.applicationId,
+            idempotencyKey: `${id}:confirmation`,
           });
         }
         return { sessionId: id };
@@ -191,26 +207,29 @@ export function accompanimentActivities(deps: { db: Db; now?: () => Date }) {
             'accompaniment_sessions.ends_at',
             'accompaniment_sessions.topic',
             'applications.call_id',
+            'applications.legal_name',
             'consultants.email',
+            'consultants.name',
           ])
           .where('accompaniment_sessions.id', '=', input.sessionId)
           .executeTakeFirst();
         if (!row) return;
-        await enqueueNotification(trx, {
-          idempotency_key: `${input.sessionId}:confirmed:${row.email}`,
-          application_id: input.applicationId,
-          recipient: row.email,
+        await enqueue(trx, {
           template: 'session.confirmed',
-          locale: 'it',
-          payload: JSON.stringify({
+          payload: {
             applicationId: input.applicationId,
             callId: row.call_id,
-            audience: 'consultant',
+            recipientName: row.name,
+            companyName: row.legal_name,
             date: row.session_date,
             start: row.starts_at.slice(0, 5),
             end: row.ends_at.slice(0, 5),
             topic: row.topic,
-          }),
+          },
+          // Consultants have no language of their own yet: staff messages are Italian.
+          recipient: { address: row.email, locale: 'it', name: row.name },
+          applicationId: input.applicationId,
+          idempotencyKey: `${input.sessionId}:confirmed:${row.email}`,
         });
       });
     },

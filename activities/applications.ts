@@ -3,8 +3,12 @@ import type { ApplicationForm } from '../domain/application';
 import { ineligibilityReasons, type Comune, type IneligibilityReason } from '../domain/eligibility';
 import type { CallRules } from '../domain/rules';
 import { advanceApplication, appendAudit, insertApplication, type Executor } from '../db/repositories/applications';
-import { enqueueNotification } from '../db/repositories/notifications';
 import type { Db } from '../db/connect';
+import type { ApplicationState } from '../machines/application.machine';
+import type { Deadline } from '../machines/deadlines';
+import { enqueue } from '../notifications/outbox';
+import { recipientsOfReminder, recipientsOfState, type Interested } from '../notifications/recipients';
+import { applicationStateSchema, roleSchema, type TransitionPayload } from '../notifications/templates';
 
 export interface TransitionRecord {
   applicationId: string;
@@ -16,8 +20,9 @@ export interface TransitionRecord {
   role: string;
   payload: unknown;
   occurredAt: string;
-  facts: { implementingBody: string | null } & Record<string, unknown>;
-  deadline: unknown;
+  /** The view's facts: the hours the pinned rules require are worded in the accompaniment's message. */
+  facts: { implementingBody: string | null; requiredHours: number } & TransitionFacts & Record<string, unknown>;
+  deadline: Deadline | null;
 }
 
 export interface RegisterInput {
@@ -51,65 +56,60 @@ interface TransitionFacts {
   fundedCents?: number | null;
 }
 
-export interface Recipient {
-  audience: 'company' | 'consultant' | 'operator' | 'commission';
-  address: string;
-  locale: 'it' | 'en';
-}
-
-/**
- * Who hears of a new state: the company always; the consultant while the accompaniment and its outcome concern
- * them; operators when they must act (record the disbursement) or when an application closes early; the
- * commission when a pre-project reaches it.
- */
-export function recipientsFor(
-  state: string,
-  who: {
-    company: { address: string; locale: 'it' | 'en' };
-    consultant: string | null;
-    operators: readonly string[];
-    commission: readonly string[];
-  },
-): Recipient[] {
-  const list: Recipient[] = [{ audience: 'company', ...who.company }];
-  const consultantStates = [
-    'accompaniment',
-    'pre_project',
-    'commission',
-    'admitted',
-    'rejected',
-    'withdrawn',
-    'lapsed',
-  ];
-  if (who.consultant && consultantStates.includes(state))
-    list.push({ audience: 'consultant', address: who.consultant, locale: 'it' });
-  if (['admitted', 'withdrawn', 'lapsed'].includes(state))
-    for (const a of who.operators) list.push({ audience: 'operator', address: a, locale: 'it' });
-  if (state === 'commission')
-    for (const a of who.commission) list.push({ audience: 'commission', address: a, locale: 'it' });
-  return list;
-}
-
-/** The addresses an application's messages go to: its legal representative (in their language) and its consultant. */
-async function whoToTell(trx: Executor, applicationId: string) {
+/** Whom an application's messages reach, and the names they use. */
+async function whoToTell(trx: Executor, applicationId: string, staff: Pick<Interested, 'operators' | 'commission'>) {
   const app = await trx
     .selectFrom('applications')
     .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
+    .leftJoin('implementing_bodies', 'implementing_bodies.id', 'applications.implementing_body')
     .select([
       'applications.representative_email',
       'applications.call_id',
+      'applications.legal_name',
       'applications.form',
       'consultants.email as consultant_email',
+      'consultants.name as consultant_name',
+      'implementing_bodies.name as body_name',
     ])
     .where('applications.id', '=', applicationId)
     .executeTakeFirstOrThrow();
   const form = (typeof app.form === 'string' ? JSON.parse(app.form) : app.form) as ApplicationForm;
+  const people: Interested = {
+    ...staff,
+    company: { address: app.representative_email, ...representative(form) },
+    consultant: app.consultant_email ? { address: app.consultant_email, name: app.consultant_name } : null,
+  };
   return {
     callId: app.call_id,
-    company: { address: app.representative_email, locale: form.company.legalRepresentative.locale ?? ('it' as const) },
-    consultant: app.consultant_email,
+    companyName: app.legal_name,
+    bodyName: app.body_name,
+    consultantName: app.consultant_name,
+    people,
   };
 }
+
+/** Queues `application.<to>` for everyone who hears of that state, in the caller's transaction, once per seq. */
+async function announce(
+  trx: Executor,
+  seq: number,
+  people: Interested,
+  facts: Omit<TransitionPayload, 'audience' | 'recipientName'>,
+): Promise<void> {
+  for (const r of recipientsOfState(facts.to, people)) {
+    await enqueue(trx, {
+      template: `application.${facts.to}`,
+      payload: { ...facts, audience: r.audience, recipientName: r.name },
+      recipient: r,
+      applicationId: facts.applicationId,
+      idempotencyKey: `${facts.applicationId}:${seq}:${r.audience}:${r.address}`,
+    });
+  }
+}
+
+const representative = (form: ApplicationForm) => ({
+  name: form.company.legalRepresentative.name,
+  locale: form.company.legalRepresentative.locale,
+});
 
 export function applicationActivities(deps: {
   db: Db;
@@ -117,6 +117,7 @@ export function applicationActivities(deps: {
   recipients?: { operators: readonly string[]; commission: readonly string[] };
 }) {
   const { db, territory } = deps;
+  const staff = { operators: deps.recipients?.operators ?? [], commission: deps.recipients?.commission ?? [] };
   return {
     /** Persists the application with its submission audit row, and says whether the company is eligible. */
     async registerApplication(input: RegisterInput): Promise<{ reasons: IneligibilityReason[] }> {
@@ -146,17 +147,26 @@ export function applicationActivities(deps: {
           payload_digest: payloadDigest(form),
           occurred_at: input.occurredAt,
         });
-        await enqueueNotification(trx, {
-          idempotency_key: `${input.applicationId}:0:company:${form.company.legalRepresentative.email}`,
-          application_id: input.applicationId,
-          recipient: form.company.legalRepresentative.email,
-          template: 'application.submitted',
-          locale: form.company.legalRepresentative.locale ?? 'it',
-          payload: JSON.stringify({
-            applicationId: input.applicationId,
-            callId: input.rules.callId,
-            audience: 'company',
-          }),
+        const people: Interested = {
+          ...staff,
+          company: { address: form.company.legalRepresentative.email, ...representative(form) },
+          consultant: null,
+        };
+        await announce(trx, 0, people, {
+          applicationId: input.applicationId,
+          callId: input.rules.callId,
+          from: null,
+          to: 'submitted',
+          event: 'SUBMIT',
+          actorRole: roleSchema.parse(input.role),
+          deadline: null,
+          motivation: null,
+          reasons: [],
+          amountCents: null,
+          minimumHours: input.rules.accompaniment.minimumHours,
+          companyName: form.company.legalName,
+          bodyName: null,
+          consultantName: null,
         });
       });
       return { reasons: ineligibilityReasons(form, input.rules, territory(input.rules.territory.comuniFile)) };
@@ -168,50 +178,33 @@ export function applicationActivities(deps: {
      */
     async queueReminder(input: {
       applicationId: string;
-      deadline: { kind: string; dueAt: string };
+      deadline: Deadline;
       daysBefore: number;
-      state: string;
+      state: ApplicationState;
     }): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        const app = await whoToTell(trx, input.applicationId);
-        const operators = (deps.recipients?.operators ?? []).map((address) => ({
-          audience: 'operator' as const,
-          address,
-          locale: 'it' as const,
-        }));
-        const commission = (deps.recipients?.commission ?? []).map((address) => ({
-          audience: 'commission' as const,
-          address,
-          locale: 'it' as const,
-        }));
-        const company = { audience: 'company' as const, ...app.company };
-        const consultant = app.consultant
-          ? [{ audience: 'consultant' as const, address: app.consultant, locale: 'it' as const }]
-          : [];
-        const byKind: Record<string, Recipient[]> = {
-          accompaniment: [company, ...consultant],
-          integration_answer: [company, ...consultant],
-          commission_decision: [...commission, ...operators],
-          funding: operators,
-        };
-        const recipients = input.daysBefore === 0 ? operators : (byKind[input.deadline.kind] ?? [company]);
-        const template = input.daysBefore === 0 ? 'deadline.escalation' : 'deadline.reminder';
+        const app = await whoToTell(trx, input.applicationId, staff);
+        const recipients = recipientsOfReminder(input.deadline.kind, input.daysBefore, app.people);
+        const { applicationId, deadline, daysBefore, state } = input;
         for (const r of recipients) {
-          await enqueueNotification(trx, {
-            idempotency_key: `${input.applicationId}:reminder:${input.deadline.kind}:${input.deadline.dueAt}:${input.daysBefore}:${r.audience}:${r.address}`,
-            application_id: input.applicationId,
-            recipient: r.address,
-            template,
-            locale: r.locale,
-            payload: JSON.stringify({
-              applicationId: input.applicationId,
-              callId: app.callId,
-              deadline: input.deadline,
-              daysBefore: input.daysBefore,
-              state: input.state,
-              audience: r.audience,
-            }),
-          });
+          const payload = {
+            applicationId,
+            callId: app.callId,
+            audience: r.audience,
+            recipientName: r.name,
+            deadline,
+            state,
+          };
+          const message = {
+            recipient: r,
+            applicationId,
+            idempotencyKey:
+              `${applicationId}:reminder:${deadline.kind}:${deadline.dueAt}:${daysBefore}:` +
+              `${r.audience}:${r.address}`,
+          };
+          if (daysBefore === 0)
+            await enqueue(trx, { template: 'deadline.escalation', payload: { ...payload, daysBefore: 0 }, ...message });
+          else await enqueue(trx, { template: 'deadline.reminder', payload: { ...payload, daysBefore }, ...message });
         }
         return recipients.length;
       });
@@ -242,43 +235,27 @@ export function applicationActivities(deps: {
           facts: { ...record.facts, deadline: record.deadline },
         });
         if (record.fromState === record.toState) return;
-        const app = await whoToTell(trx, record.applicationId);
-        const facts = record.facts as TransitionFacts;
-        const base = {
+        const app = await whoToTell(trx, record.applicationId, staff);
+        const { facts } = record;
+        const to = applicationStateSchema.parse(record.toState);
+        const from = record.fromState === null ? null : applicationStateSchema.parse(record.fromState);
+        await announce(trx, record.seq, app.people, {
           applicationId: record.applicationId,
           callId: app.callId,
-          from: record.fromState,
-          to: record.toState,
+          from,
+          to,
           event: record.eventType,
+          actorRole: roleSchema.parse(record.role),
           deadline: record.deadline,
-          motivation: facts.motivation ?? null,
-          reasons:
-            record.toState === 'rejected' && record.fromState === 'submitted'
-              ? (facts.ineligibilityReasons ?? [])
-              : null,
+          motivation: facts.motivation || null,
+          reasons: to === 'rejected' && from === 'submitted' ? (facts.ineligibilityReasons ?? []) : [],
           amountCents:
-            record.toState === 'admitted'
-              ? (facts.admittedCents ?? null)
-              : record.toState === 'funded'
-                ? (facts.fundedCents ?? null)
-                : null,
-        };
-        const recipients = recipientsFor(record.toState, {
-          company: app.company,
-          consultant: app.consultant,
-          operators: deps.recipients?.operators ?? [],
-          commission: deps.recipients?.commission ?? [],
+            to === 'admitted' ? (facts.admittedCents ?? null) : to === 'funded' ? (facts.fundedCents ?? null) : null,
+          minimumHours: record.facts.requiredHours,
+          companyName: app.companyName,
+          bodyName: app.bodyName,
+          consultantName: app.consultantName,
         });
-        for (const r of recipients) {
-          await enqueueNotification(trx, {
-            idempotency_key: `${record.applicationId}:${record.seq}:${r.audience}:${r.address}`,
-            application_id: record.applicationId,
-            recipient: r.address,
-            template: `application.${record.toState}`,
-            locale: r.locale,
-            payload: JSON.stringify({ ...base, audience: r.audience }),
-          });
-        }
       });
     },
   };
