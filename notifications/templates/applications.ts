@@ -19,7 +19,7 @@ export const APPLICATION_TEMPLATES = {
     en: (p) => ({
       state: 'application received',
       paragraphs: [
-        `we have received application ${p.applicationId} of ${p.companyName} to the InnoSocialMetro call ` +
+        `We have received application ${p.applicationId} of ${p.companyName} to the InnoSocialMetro call ` +
           `${p.callId}. Its eligibility is now being checked; you will receive a message at every change of state.`,
       ],
     }),
@@ -39,7 +39,7 @@ export const APPLICATION_TEMPLATES = {
     en: (p) => ({
       state: 'accompaniment started',
       paragraphs: [
-        `the accompaniment of application ${p.applicationId} of ${p.companyName} with ${who(p, 'en')} has ` +
+        `The accompaniment of application ${p.applicationId} of ${p.companyName} with ${who(p, 'en')} has ` +
           `started: at least ${hoursWords(p.minimumHours, 'en')} in which the innovation project is defined and ` +
           'its social impact assessed (the pre-project).',
         ...(p.audience === 'company'
@@ -72,7 +72,7 @@ export const APPLICATION_TEMPLATES = {
         ? {
             state: 'integration requested',
             paragraphs: [
-              `the evaluation commission has requested integrations to the pre-project of application ` +
+              `The evaluation commission has requested integrations to the pre-project of application ` +
                 `${p.applicationId} of ${p.companyName}. The pre-project goes back to ${body(p, 'en')} and must ` +
                 'be resubmitted by the deadline below.',
             ],
@@ -80,7 +80,7 @@ export const APPLICATION_TEMPLATES = {
         : {
             state: 'pre-project in preparation',
             paragraphs: [
-              `the accompaniment of application ${p.applicationId} of ${p.companyName} is complete: the ` +
+              `The accompaniment of application ${p.applicationId} of ${p.companyName} is complete: the ` +
                 `pre-project is being prepared with ${body(p, 'en')}, which will submit it to the evaluation ` +
                 'commission.',
             ],
@@ -100,7 +100,7 @@ export const APPLICATION_TEMPLATES = {
     en: (p) => ({
       state: 'under review by the evaluation commission',
       paragraphs: [
-        `the pre-project of application ${p.applicationId} of ${p.companyName} has been forwarded to the ` +
+        `The pre-project of application ${p.applicationId} of ${p.companyName} has been forwarded to the ` +
           'evaluation commission, which reviews it and decides on admission to the financial support.',
         ...(p.audience === 'commission'
           ? [
@@ -123,7 +123,7 @@ export const APPLICATION_TEMPLATES = {
     en: (p) => ({
       state: 'admitted to financial support',
       paragraphs: [
-        `the evaluation commission has validated the pre-project: application ${p.applicationId} of ` +
+        `The evaluation commission has validated the pre-project: application ${p.applicationId} of ` +
           `${p.companyName} is admitted to the financial support of call ${p.callId}.`,
       ],
       amountLabel: 'Support granted',
@@ -144,9 +144,9 @@ export const APPLICATION_TEMPLATES = {
       state: 'rejected',
       paragraphs: [
         p.from === 'submitted'
-          ? `application ${p.applicationId} of ${p.companyName} is not eligible for call ${p.callId}: the ` +
+          ? `Application ${p.applicationId} of ${p.companyName} is not eligible for call ${p.callId}: the ` +
             'company does not meet its requirements.'
-          : `the evaluation commission has not admitted application ${p.applicationId} of ${p.companyName} ` +
+          : `The evaluation commission has not admitted application ${p.applicationId} of ${p.companyName} ` +
             `to the financial support of call ${p.callId}.`,
       ],
     }),
@@ -159,7 +159,7 @@ export const APPLICATION_TEMPLATES = {
     }),
     en: (p) => ({
       state: 'funded, financial support disbursed',
-      paragraphs: [`the financial support of application ${p.applicationId} of ${p.companyName} has been disbursed.`],
+      paragraphs: [`The financial support of application ${p.applicationId} of ${p.companyName} has been disbursed.`],
       amountLabel: 'Amount disbursed',
     }),
   }),
@@ -185,14 +185,14 @@ export const APPLICATION_TEMPLATES = {
         ? {
             state: 'withdrawal recorded, application withdrawn',
             paragraphs: [
-              `the withdrawal of ${p.companyName} has been recorded: application ${p.applicationId} is ` +
+              `The withdrawal of ${p.companyName} has been recorded: application ${p.applicationId} is ` +
                 'withdrawn and the procedure is closed.',
             ],
           }
         : {
             state: p.actorRole === 'operator' ? 'application withdrawn by an operator' : 'application withdrawn',
             paragraphs: [
-              `application ${p.applicationId} of ${p.companyName} has been withdrawn` +
+              `Application ${p.applicationId} of ${p.companyName} has been withdrawn` +
                 `${p.actorRole === 'operator' ? ' by an operator of the programme' : ''}: the procedure is closed.`,
             ],
           },
@@ -208,7 +208,7 @@ export const APPLICATION_TEMPLATES = {
     en: (p) => ({
       state: 'application lapsed',
       paragraphs: [
-        `a deadline of the procedure was missed: application ${p.applicationId} of ${p.companyName} has lapsed ` +
+        `A deadline of the procedure was missed: application ${p.applicationId} of ${p.companyName} has lapsed ` +
           'and the procedure is closed.',
       ],
     }),

@@ -66,7 +66,7 @@ export const DEADLINE_TEMPLATES = {
           'en',
           p,
           `reminder: deadline in ${daysWords(p.daysBefore, 'en')}`,
-          `the deadline "${deadlineWords(p.deadline.kind, 'en')}" of application ${p.applicationId} is ` +
+          `The deadline "${deadlineWords(p.deadline.kind, 'en')}" of application ${p.applicationId} is ` +
             `${daysWords(p.daysBefore, 'en')} away. If it passes without action the application lapses.`,
         ),
     },
@@ -90,7 +90,7 @@ export const DEADLINE_TEMPLATES = {
           'en',
           p,
           'deadline missed, action needed',
-          `the deadline "${deadlineWords(p.deadline.kind, 'en')}" of application ${p.applicationId} has passed. ` +
+          `The deadline "${deadlineWords(p.deadline.kind, 'en')}" of application ${p.applicationId} has passed. ` +
             "The call's rules escalate it to the operators instead of ending the application: it waits for action.",
         ),
     },

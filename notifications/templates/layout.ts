@@ -73,6 +73,9 @@ const STYLE = {
   footer: 'margin:0;font-size:13px;color:#374151;',
 };
 
+// Headings are the subject's words ("ammessa all'agevolazione"), which follow a colon there: capitalised here.
+const capitalised = (text: string, locale: Locale) => text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
+
 const paragraph = (text: string, style = STYLE.p) =>
   `<p style="${style}">${escapeHtml(text).replace(/\r?\n/g, '<br>')}</p>`;
 
@@ -87,7 +90,7 @@ function html(locale: Locale, m: Message): string {
     '</head>',
     `<body style="${STYLE.body}">`,
     `<main style="${STYLE.main}">`,
-    `<h1 style="${STYLE.h1}">${escapeHtml(m.heading)}</h1>`,
+    `<h1 style="${STYLE.h1}">${escapeHtml(capitalised(m.heading, locale))}</h1>`,
     paragraph(m.greeting),
     ...m.paragraphs.map((p) => paragraph(p)),
   ];

@@ -32,7 +32,7 @@ export const SIGN_IN_TEMPLATES = {
         heading: 'Sign in to InnoSocialMetro',
         greeting: greeting('en', p.recipientName, 'user'),
         paragraphs: [
-          'you asked to sign in to the InnoSocialMetro pages. Open the link below to enter: it works once, until ' +
+          'You asked to sign in to the InnoSocialMetro pages. Open the link below to enter: it works once, until ' +
             `${formatDateTime(new Date(p.expiresAt), 'en')}.`,
           'If you did not ask to sign in, ignore this message: without the link nobody can sign in as you.',
         ],

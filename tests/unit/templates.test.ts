@@ -257,7 +257,7 @@ describe('notification templates', () => {
     const { html } = render('application.admitted', 'en', samples['application.admitted']);
     expect(html).toContain('<meta charset="utf-8">');
     expect(html).toContain(`<title>InnoSocialMetro - application ${base.applicationId}: admitted`);
-    expect(html).toMatch(/<h1 style="[^"]*">admitted to financial support<\/h1>/);
+    expect(html).toMatch(/<h1 style="[^"]*">Admitted to financial support<\/h1>/);
     expect(html).toMatch(/<dt style="[^"]*">Support granted<\/dt><dd style="[^"]*">EUR 40,000\.00<\/dd>/);
     expect(html).not.toMatch(/<style|<script|class=/);
   });
