@@ -131,8 +131,11 @@ export interface DocumentBlobsTable {
 export interface NotificationOutboxTable {
   id: Generated<string>;
   idempotency_key: string;
-  application_id: string;
+  /** Null for a message about a person rather than an application (a sign-in link). */
+  application_id: string | null;
   recipient: string;
+  /** The recipient's name for the To header; null when a role is meant. */
+  recipient_name: string | null;
   template: string;
   locale: string;
   payload: Json<unknown>;

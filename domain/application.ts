@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from './format';
 import { ThemeSchema } from './themes';
 
 const cents = z.number().int().nonnegative();
@@ -26,7 +27,7 @@ export const ApplicationFormSchema = z
             name: z.string().trim().min(1).max(200),
             email: z.email(),
             /** The language of the e-mails the company receives. */
-            locale: z.enum(['it', 'en']).default('it'),
+            locale: z.enum(LOCALES).default('it'),
           })
           .strict(),
       })

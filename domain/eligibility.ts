@@ -1,4 +1,5 @@
 import type { ApplicationForm } from './application';
+import { formatEuro } from './format';
 import type { CallRules } from './rules';
 import { vatNumberProblem } from './vat';
 
@@ -13,7 +14,7 @@ export interface IneligibilityReason {
   message: string;
 }
 
-const euro = (cents: number) => `EUR ${(cents / 100).toLocaleString('it-IT', { minimumFractionDigits: 2 })}`;
+const euro = (cents: number) => formatEuro(cents, 'it');
 
 /**
  * Every reason the company cannot take part in the call, not just the first: the company is told all at once.
@@ -55,7 +56,9 @@ export function ineligibilityReasons(
     reasons.push({
       code: 'de_minimis_exhausted',
       field: 'deMinimisReceivedCents',
-      message: `de minimis aid already received (${euro(form.deMinimisReceivedCents)}) leaves no room under the ceiling of ${euro(rules.deMinimis.ceilingCents)}`,
+      message:
+        `de minimis aid already received (${euro(form.deMinimisReceivedCents)}) ` +
+        `leaves no room under the ceiling of ${euro(rules.deMinimis.ceilingCents)}`,
     });
   }
 

@@ -7,7 +7,7 @@ import {
   markNotificationSent,
 } from '../db/repositories/notifications';
 import { isPermanentSmtpError, messageIdFor, type Mailer } from './mailer';
-import { asLocale, render, type RenderedMail } from './templates';
+import { render, secretFieldsOf, type RenderedMail } from './templates';
 
 export interface DeliveryFailure {
   id: string;
@@ -24,8 +24,9 @@ export interface DeliveryReport {
 export interface DeliverOptions {
   /** At most this many rows are tried in one call (sent plus failed). */
   limit?: number;
-  /** Only the messages of these applications (e.g. `mail send --application`); all when absent. */
+  /** Only the messages about these applications, or only these rows (tests keep to their own); all when absent. */
   applicationIds?: readonly string[];
+  ids?: readonly string[];
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2_000);
@@ -34,9 +35,9 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * Sends what the outbox holds, one row per transaction:
  *
  *   BEGIN; SELECT the oldest least-tried pending row FOR UPDATE SKIP LOCKED; render; SMTP send;
- *   UPDATE sent_at (or the failure); COMMIT.
+ *   UPDATE sent_at and drop the payload's secret fields (or record the failure); COMMIT.
  *
- * The row lock is held across the SMTP exchange, so a second dispatcher (another worker, the CLI) skips the row
+ * The row lock is held across the SMTP exchange, so a second dispatcher (another worker process) skips the row
  * instead of sending it twice, and `sent_at` is committed right after the server accepted the message. A row that
  * cannot render, or that the server refuses for good (5xx), is marked failed and never blocks the rows behind it;
  * a transient error (connection, timeout, 4xx) increments `attempts` and leaves the row pending for a later call.
@@ -53,6 +54,7 @@ export async function deliverPending(db: Db, mailer: Mailer, options: DeliverOpt
       const row = await claimNextPendingNotification(trx, {
         exceptIds: tried,
         ...(options.applicationIds ? { applicationIds: options.applicationIds } : {}),
+        ...(options.ids ? { ids: options.ids } : {}),
       });
       if (!row) return 'empty';
       tried.push(row.id);
@@ -60,7 +62,7 @@ export async function deliverPending(db: Db, mailer: Mailer, options: DeliverOpt
       let mail: RenderedMail;
       try {
         const payload: unknown = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
-        mail = render(row.template, asLocale(row.template, row.locale), payload);
+        mail = render(row.template, row.locale, payload);
       } catch (err) {
         const error = errorText(err);
         await markNotificationFailed(trx, row.id, error);
@@ -69,8 +71,14 @@ export async function deliverPending(db: Db, mailer: Mailer, options: DeliverOpt
 
       const messageId = messageIdFor(row.idempotency_key);
       try {
-        const result = await mailer.send({ to: row.recipient, subject: mail.subject, text: mail.text, messageId });
-        await markNotificationSent(trx, row.id, result.messageId);
+        const result = await mailer.send({
+          to: { address: row.recipient, name: row.recipient_name },
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId,
+        });
+        await markNotificationSent(trx, row.id, result.messageId, secretFieldsOf(row.template));
         return 'sent';
       } catch (err) {
         const error = errorText(err);
@@ -140,7 +148,7 @@ export function startDispatcher(db: Db, mailer: Mailer, options: DispatcherOptio
   };
 }
 
-/** How many outbox rows wait for delivery, and how many gave up: for health checks and the CLI. */
+/** How many outbox rows wait for delivery, and how many gave up; kept for the metrics and health checks to come. */
 export async function outboxBacklog(db: Db): Promise<{ pending: number; failed: number }> {
   const row = await db
     .selectFrom('notification_outbox')

@@ -2,9 +2,12 @@ import { createTransport } from 'nodemailer';
 import type { NodemailerError } from 'nodemailer';
 
 export interface OutgoingMail {
-  to: string;
+  /** An address, or an address with the person's name for the To header (null: the address alone). */
+  to: string | { address: string; name: string | null };
   subject: string;
+  /** The plain-text part; with `html`, the message goes out as multipart/alternative with both. */
   text: string;
+  html?: string;
   /**
    * The outbox idempotency key: the header becomes `<key@innosocialmetro>` (see `messageIdFor`), the same on
    * every attempt, so a receiver can drop the rare duplicate. A complete `<left@right>` id is used as it is.
@@ -91,11 +94,14 @@ export function createMailer(options: MailerOptions): Mailer {
   return {
     async send(mail) {
       const messageId = /^<[^<>@\s]+@[^<>@\s]+>$/.test(mail.messageId) ? mail.messageId : messageIdFor(mail.messageId);
+      const { to } = mail;
       const info = await transport.sendMail({
         from: options.from,
-        to: mail.to,
+        // Nodemailer quotes and encodes the name: "Giulia Ferraris" <giulia@example.org>.
+        to: typeof to === 'string' ? to : to.name ? { name: to.name, address: to.address } : to.address,
         subject: mail.subject,
         text: mail.text,
+        ...(mail.html === undefined ? {} : { html: mail.html }),
         messageId,
       });
       return {

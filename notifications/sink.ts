@@ -148,6 +148,8 @@ export interface SinkMessageContent extends SinkMessage {
   headers: Record<string, string>;
   /** The text/plain body, transfer-decoded (quoted-printable, base64) and charset-decoded. */
   text: string;
+  /** The text/html part, decoded the same way; null for a plain-text message. */
+  html: string | null;
 }
 
 /** The .eml files of a sink directory, oldest first, with their main headers; [] when there is no directory yet. */
@@ -170,11 +172,16 @@ export async function listSinkMessages(dir: string): Promise<SinkMessage[]> {
   );
 }
 
-/** One stored message with all its headers and its decoded text body. */
+/** One stored message with all its headers and its decoded text (and HTML) body. */
 export async function readSinkMessage(file: string): Promise<SinkMessageContent> {
   const raw = await readFile(file);
   const { headers, body } = splitMessage(raw.toString('latin1'));
-  return { ...summary(path.basename(file), file, raw.length, headers), headers, text: textBody(headers, body) };
+  return {
+    ...summary(path.basename(file), file, raw.length, headers),
+    headers,
+    text: partOf(headers, body, 'text/plain') ?? '',
+    html: partOf(headers, body, 'text/html'),
+  };
 }
 
 function summary(file: string, full: string, sizeBytes: number, headers: Record<string, string>): SinkMessage {
@@ -245,21 +252,24 @@ function decodeWords(value: string): string {
 
 const param = (header: string, name: string) => new RegExp(`;\\s*${name}\\s*=\\s*"?([^";]+)"?`, 'i').exec(header)?.[1];
 
-/** The text/plain body: a single-part message, or the first text/plain part of a multipart one. */
-function textBody(headers: Record<string, string>, body: string): string {
+/**
+ * The decoded body of the given type: a single-part message of that type, or the first such part of a multipart
+ * one (searched depth first, so multipart/alternative inside multipart/mixed is found too); null when none.
+ */
+function partOf(headers: Record<string, string>, body: string, wanted: 'text/plain' | 'text/html'): string | null {
   const type = headers['content-type'] ?? 'text/plain';
   if (/^multipart\//i.test(type)) {
     const boundary = param(type, 'boundary');
-    if (!boundary) return '';
+    if (!boundary) return null;
     for (const part of body.split(`--${boundary}`).slice(1)) {
       if (part.startsWith('--')) break;
       const inner = splitMessage(part.replace(/^\r?\n/, ''));
-      const text = textBody(inner.headers, inner.body);
-      if (text) return text;
+      const found = partOf(inner.headers, inner.body, wanted);
+      if (found) return found;
     }
-    return '';
+    return null;
   }
-  if (!/^text\/plain/i.test(type)) return '';
+  if (type.split(';')[0]!.trim().toLowerCase() !== wanted) return null;
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const bytes =
     encoding === 'quoted-printable'

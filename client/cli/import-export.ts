@@ -77,9 +77,11 @@ function formOf(row: Awaited<ReturnType<typeof readRows>>[number]) {
     return Number(get(c));
   };
   const euro = (c: Column) => {
-    const cents = parseEuro(get(c));
-    if (cents === null) throw new UserError('invalid_input', `${c}: "${get(c)}" is not an amount in euro`);
-    return cents;
+    try {
+      return parseEuro(get(c));
+    } catch (err) {
+      throw new UserError('invalid_input', `${c}: ${(err as Error).message}`);
+    }
   };
   return {
     callId: get('call_id'),

@@ -1,14 +1,19 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { NewOutboxMessage, OutboxMessage } from '../schema';
 import type { Executor } from './applications';
 
-/** Queues a message once per idempotency key; the key, enforced by a unique index, makes retries harmless. */
-export async function enqueueNotification(db: Executor, message: NewOutboxMessage): Promise<void> {
-  await db
+/**
+ * Queues a row once per idempotency key; the key, enforced by a unique index, makes retries harmless. Returns
+ * whether the row is new. Unchecked: senders go through `enqueue` (notifications/outbox.ts), which validates the
+ * payload against its template first.
+ */
+export async function enqueueNotification(db: Executor, message: NewOutboxMessage): Promise<boolean> {
+  const result = await db
     .insertInto('notification_outbox')
     .values(message)
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
 export async function outboxFor(db: Executor, applicationId: string): Promise<OutboxMessage[]> {
@@ -26,7 +31,7 @@ export async function outboxFor(db: Executor, applicationId: string): Promise<Ou
  */
 export async function claimNextPendingNotification(
   trx: Executor,
-  filter: { exceptIds?: readonly string[]; applicationIds?: readonly string[] } = {},
+  filter: { exceptIds?: readonly string[]; applicationIds?: readonly string[]; ids?: readonly string[] } = {},
 ): Promise<OutboxMessage | undefined> {
   let query = trx
     .selectFrom('notification_outbox')
@@ -36,11 +41,25 @@ export async function claimNextPendingNotification(
   if (filter.exceptIds?.length) query = query.where('id', 'not in', [...filter.exceptIds]);
   if (filter.applicationIds)
     query = query.where('application_id', 'in', filter.applicationIds.length ? [...filter.applicationIds] : ['']);
+  if (filter.ids) query = query.where('id', 'in', filter.ids.length ? [...filter.ids] : ['0']);
   return query.orderBy('attempts').orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst();
 }
 
-/** The server accepted the message: it is never sent again. */
-export async function markNotificationSent(db: Executor, id: string, messageId: string): Promise<void> {
+/**
+ * The server accepted the message: it is never sent again, and the payload fields named `secret` (a confirmation
+ * code, a personal link) are removed from the stored payload in the same statement, so they do not outlive
+ * their use in a backup or a database dump.
+ */
+export async function markNotificationSent(
+  db: Executor,
+  id: string,
+  messageId: string,
+  secret: readonly string[] = [],
+): Promise<void> {
+  const scrubbed = secret.reduce<RawBuilder<unknown>>(
+    (payload, field) => sql`${payload} - ${field}::text`,
+    sql.ref('payload'),
+  );
   await db
     .updateTable('notification_outbox')
     .set((eb) => ({
@@ -48,6 +67,7 @@ export async function markNotificationSent(db: Executor, id: string, messageId: 
       message_id: messageId,
       last_error: null,
       attempts: eb('attempts', '+', 1),
+      ...(secret.length > 0 ? { payload: sql<string>`${scrubbed}` } : {}),
     }))
     .where('id', '=', id)
     .where('sent_at', 'is', null)
@@ -74,7 +94,10 @@ export async function markNotificationFailed(db: Executor, id: string, error: st
     .execute();
 }
 
-/** Puts a failed message back in the queue (after the template or the address was fixed). Returns whether it was failed. */
+/**
+ * Puts a failed message back in the queue (after the template or the address was fixed); its payload still holds
+ * what it needs, secrets included, since only sending removes them. Returns whether it was failed.
+ */
 export async function requeueFailedNotification(db: Executor, id: string): Promise<boolean> {
   const result = await db
     .updateTable('notification_outbox')

@@ -66,7 +66,7 @@ describe.each(backends)('activities against %s', (backend) => {
     role: 'operator',
     payload: { implementingBody: 'I3P scpa', consultant: 'Anna' },
     occurredAt: new Date().toISOString(),
-    facts: { implementingBody: 'I3P scpa' },
+    facts: { implementingBody: 'I3P scpa', requiredHours: 8 },
     deadline: null,
   });
 

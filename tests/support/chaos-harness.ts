@@ -4,9 +4,8 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type NotNull } from 'kysely';
 import pg from 'pg';
-import { recipientsFor } from '../../activities/applications';
 import type { ApplicationService } from '../../client/applications';
 import { UserError } from '../../client/errors';
 import { applicationIdFor } from '../../client/ids';
@@ -18,6 +17,7 @@ import type { ApplicationState } from '../../machines/application.machine';
 import type { ApplicationCommand } from '../../machines/events';
 import type { ApplicationOutcome } from '../../workflows/application.workflow';
 import type { ApplicationView, CommandMeta } from '../../workflows/messages';
+import { recipientsOfState, type Interested } from '../../notifications/recipients';
 import { applicationForm, pdfBase64, preProject, projectRoot, rules2023, session } from './fixtures';
 import { confirmationCode } from './system';
 
@@ -377,20 +377,21 @@ const statesEntered: Record<Path, ApplicationState[]> = {
 };
 
 /**
- * `application.*` outbox rows an application must have: the submission, then recipientsFor each state entered.
+ * `application.*` outbox rows an application must have: the submission, then the recipients of each state entered.
  * (Per-session messages, `session.*`, are checked apart: each session must have the same set, once each.)
  */
 export function expectedStateMessages(plan: Plan): number {
-  const who = {
+  const who: Interested = {
     company: {
       address: plan.form.company.legalRepresentative.email,
       locale: plan.form.company.legalRepresentative.locale ?? 'it',
+      name: plan.form.company.legalRepresentative.name,
     },
-    consultant: plan.consultantEmail.toLowerCase(),
+    consultant: { address: plan.consultantEmail.toLowerCase(), name: null },
     operators: OPERATORS,
     commission: COMMISSION,
   };
-  return 1 + statesEntered[plan.path].reduce((n, state) => n + recipientsFor(state, who).length, 0);
+  return 1 + statesEntered[plan.path].reduce((n, state) => n + recipientsOfState(state, who).length, 0);
 }
 
 /** Ledger movements (kind, cents) an application must have, and its reservation at the end. */
@@ -790,6 +791,7 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
         .selectFrom('notification_outbox')
         .select(['application_id', 'idempotency_key', 'template', 'recipient', 'payload'])
         .where('application_id', 'in', ids)
+        .$narrowType<{ application_id: NotNull }>()
         .execute(),
       db
         .selectFrom('accompaniment_sessions')
