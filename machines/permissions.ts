@@ -1,4 +1,5 @@
 import type { CommandType } from './events';
+import { PROJECT_COMMAND_TYPES, type ProjectCommandType } from './project.events';
 
 export const ROLES = ['operator', 'consultant', 'commission', 'company', 'auditor', 'system'] as const;
 export type Role = (typeof ROLES)[number];
@@ -39,4 +40,24 @@ export function permissionProblem(
   if (PERSONAL.includes(event.type) && event.member !== actor)
     return `${event.type} can only be sent by the member it names`;
   return null;
+}
+
+/**
+ * The funded project's commands by role. Companies act through operators and consultants (DOMAIN.md, "People"),
+ * except to withdraw; only operators decide on money.
+ */
+export const PROJECT_COMMANDS_BY_ROLE: Record<Role, readonly ProjectCommandType[]> = {
+  operator: PROJECT_COMMAND_TYPES,
+  consultant: ['SUBMIT_INTERIM_REPORT', 'SUBMIT_FINAL_REPORT', 'SUBMIT_OBSERVATIONS'],
+  commission: [],
+  company: ['WITHDRAW'],
+  auditor: [],
+  system: [],
+};
+
+/** Null when `role` may send this project command, otherwise why not. */
+export function projectPermissionProblem(role: Role, event: { type: ProjectCommandType }): string | null {
+  return PROJECT_COMMANDS_BY_ROLE[role]?.includes(event.type)
+    ? null
+    : `${event.type} is not a project command the role ${role} can send`;
 }
