@@ -111,7 +111,7 @@ export function projectDeadlineAfter(
     }
     case 'reduction_intended':
     case 'revocation_intended':
-      if (from === to) return context.intention?.periodEnded ? null : current;
+      if (from === to) return context.intention?.periodEndedOn ? null : current;
       return deadline('observations', today, observationsDueOn(today, rules));
     default:
       return null;

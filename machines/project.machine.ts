@@ -34,7 +34,10 @@ export type RecoveryKind = 'reduction' | 'revocation' | 'withdrawal';
 export type ProjectOutcome = 'closed' | 'reduced' | 'revoked' | 'withdrawn';
 
 export interface ReceivedObservations extends Observations {
-  /** Received after the observations period ended: kept, but the operator was free to decide without them. */
+  /**
+   * Received after the observations period ended: kept, but the operator was free to decide without them. Judged by
+   * the day they were received, not the day they were recorded: observations sent in time count even if typed in late.
+   */
   late: boolean;
 }
 
@@ -49,7 +52,8 @@ export interface Intention {
   reasons: string[];
   recoveryCents: number;
   observations: ReceivedObservations[];
-  periodEnded: boolean;
+  /** The last day of the observations period, once it has ended (the workflow's timer says so); null before. */
+  periodEndedOn: string | null;
 }
 
 export interface PastIntention {
@@ -288,7 +292,7 @@ export const projectGuards = {
     verificationIsValid(context, event) &&
     verificationOf(context, (event as Of<'VERIFY_REPORT'>).costLines).money.recoveryCents > 0,
   // Law 241/1990: the decision waits for the observations period to run out, even if observations came early.
-  isObservationPeriodOver: ({ context }: GuardArgs) => context.intention?.periodEnded === true,
+  isObservationPeriodOver: ({ context }: GuardArgs) => Boolean(context.intention?.periodEndedOn),
   revocationCameFromProgress: ({ context }: GuardArgs) => context.intention?.from === 'in_progress',
   revocationCameFromReportDue: ({ context }: GuardArgs) => context.intention?.from === 'final_report_due',
   revocationCameFromVerification: ({ context }: GuardArgs) => context.intention?.from === 'under_verification',
@@ -312,7 +316,7 @@ const intendRevocation = (
   reasons,
   recoveryCents: context.disbursedCents,
   observations: [],
-  periodEnded: false,
+  periodEndedOn: null,
 });
 
 /** The intention leaves the stage with how it ended; the decision's money (if any) is set by the caller. */
@@ -331,6 +335,9 @@ const closeIntention = (context: ProjectContext, outcome: PastIntention['outcome
         },
       ]
     : context.pastIntentions;
+
+const isLate = (intention: Intention, observations: Observations) =>
+  intention.periodEndedOn !== null && observations.receivedOn > intention.periodEndedOn;
 
 const recoveryOf = (kind: RecoveryKind, orderedCents: number): Recovery => ({
   kind,
@@ -428,7 +435,7 @@ const observationHandling = {
         params: ({ context, event }: { context: ProjectContext; event: Of<'SUBMIT_OBSERVATIONS'> }) => ({
           kind: context.intention!.kind,
           observations: event.observations,
-          late: context.intention!.periodEnded,
+          late: isLate(context.intention!, event.observations),
         }),
       },
       'rememberObservations',
@@ -507,7 +514,7 @@ export const projectMachine = setup({
           reasons: [...cuts, ...v.money.explanation],
           recoveryCents: v.money.recoveryCents,
           observations: [],
-          periodEnded: false,
+          periodEndedOn: null,
         };
       },
     }),
@@ -528,12 +535,18 @@ export const projectMachine = setup({
         ...context.intention!,
         observations: [
           ...context.intention!.observations,
-          { ...(event as Of<'SUBMIT_OBSERVATIONS'>).observations, late: context.intention!.periodEnded },
+          {
+            ...(event as Of<'SUBMIT_OBSERVATIONS'>).observations,
+            late: isLate(context.intention!, (event as Of<'SUBMIT_OBSERVATIONS'>).observations),
+          },
         ],
       }),
     }),
     rememberObservationPeriodEnd: assign({
-      intention: ({ context }) => ({ ...context.intention!, periodEnded: true }),
+      intention: ({ context, event }) => ({
+        ...context.intention!,
+        periodEndedOn: (event as Of<'END_OBSERVATION_PERIOD'>).endedOn,
+      }),
     }),
     confirmReduction: assign(({ context, event }) => ({
       outcome: 'reduced' as const,

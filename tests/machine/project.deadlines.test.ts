@@ -22,7 +22,7 @@ import { preProject, rules2023 } from '../support/fixtures';
 const rules: PostAwardRules = projectRules(rules2023).postAward;
 const context = (
   extensionMonths?: number,
-  periodEnded = false,
+  periodEndedOn: string | null = null,
 ): Pick<ProjectContext, 'disbursedOn' | 'extension' | 'intention'> => ({
   disbursedOn: '2024-06-01',
   extension: extensionMonths ? { months: extensionMonths, reason: 'late supplier' } : null,
@@ -33,7 +33,7 @@ const context = (
     reasons: [],
     recoveryCents: 1,
     observations: [],
-    periodEnded,
+    periodEndedOn,
   },
 });
 const deadline = (kind: ProjectDeadline['kind'], startsOn: string, dueOn: string): ProjectDeadline => ({
@@ -125,7 +125,7 @@ describe('projectDeadlineAfter', () => {
       const observations = after('under_verification', state, null);
       expect(observations).toEqual(deadline('observations', '2025-09-15', '2025-09-25'));
       expect(after(state, state, observations)).toBe(observations);
-      expect(after(state, state, observations, context(undefined, true))).toBeNull();
+      expect(after(state, state, observations, context(undefined, '2025-09-25'))).toBeNull();
     },
   );
 
@@ -192,7 +192,7 @@ describe('timers drive the machine', () => {
     }
     expect(seen).toEqual(['realisation_end 2025-06-01', 'final_report 2025-07-31', 'observations 2025-08-11']);
     expect(projectStateOf(snapshot)).toBe('revocation_intended');
-    expect(snapshot.context.intention).toMatchObject({ cause: 'missing_report', periodEnded: true });
+    expect(snapshot.context.intention).toMatchObject({ cause: 'missing_report', periodEndedOn: '2025-08-11' });
     expect(snapshot.context.intention?.reasons).toEqual(['the final report, due by 2025-07-31, was not received']);
   });
 

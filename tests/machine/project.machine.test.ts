@@ -333,7 +333,7 @@ describe('reduction (law 241/1990: intention, observations, decision)', () => {
       kind: 'reduction',
       cause: 'verification',
       recoveryCents: 502_443,
-      periodEnded: false,
+      periodEndedOn: null,
       observations: [],
     });
     expect(s.context.intention?.reasons[0]).toBe(
@@ -365,7 +365,7 @@ describe('reduction (law 241/1990: intention, observations, decision)', () => {
     expect(projectStateOf(send(observed, ev.confirmReduction))).toBe('reduction_intended');
 
     const ended = walk([ev.endObservations], observed);
-    expect(ended.context.intention?.periodEnded).toBe(true);
+    expect(ended.context.intention?.periodEndedOn).toBe('2025-09-11');
     const [reduced, actions] = transition(projectMachine, ended, ev.confirmReduction);
     expect([projectStateOf(reduced), reduced.status, reduced.context.outcome]).toEqual([
       'reduced',
@@ -405,16 +405,15 @@ describe('reduction (law 241/1990: intention, observations, decision)', () => {
     ]);
   });
 
-  test('observations after the period are kept and marked late', () => {
-    const [s, actions] = transition(
-      projectMachine,
-      walk([...toReduction, ev.endObservations]),
-      ev.observations('2025-09-20'),
-    );
-    expect(s.context.intention?.observations[0]?.late).toBe(true);
+  test('observations received after the period are kept and marked late; in time is by the day received', () => {
+    const ended = walk([...toReduction, ev.endObservations]); // the period ended on 2025-09-11
+    const [late, actions] = transition(projectMachine, ended, ev.observations('2025-09-20'));
+    expect(late.context.intention?.observations[0]?.late).toBe(true);
     expect(actions).toContainEqual(
       expect.objectContaining({ type: 'storeObservations', params: expect.objectContaining({ late: true }) }),
     );
+    // Received on the last day, recorded after the timer fired: in time.
+    expect(send(ended, ev.observations('2025-09-11')).context.intention?.observations[0]?.late).toBe(false);
   });
 
   test('a dropped reduction closes the project with nothing to recover', () => {
@@ -450,7 +449,7 @@ describe('revocation', () => {
       reasons: ['the final report, due by 2025-07-31, was not received'],
       recoveryCents: DISBURSED,
       observations: [],
-      periodEnded: false,
+      periodEndedOn: null,
     });
     expect(actions).toContainEqual(
       expect.objectContaining({
