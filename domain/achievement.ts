@@ -85,7 +85,9 @@ export function achievementOf({ baseline, target, measured }: IndicatorValues): 
       beyondTarget: false,
       wrongSide: true,
       direction,
-      note: `measured ${measured} is on the wrong side of the baseline ${baseline} (${direction === 'higher_is_better' ? 'below' : 'above'} it): 0%`,
+      note:
+        `measured ${measured} is on the wrong side of the baseline ${baseline} ` +
+        `(${direction === 'higher_is_better' ? 'below' : 'above'} it): 0%`,
     };
   }
   if (progress > span) {

@@ -86,18 +86,21 @@ export function verifiedSupport(input: VerificationInput): VerificationOutcome {
   const acceptedShareBps = Math.min(BPS, mulDivFloor(acceptedCostCents, BPS, plannedCostCents));
 
   const explanation = [
-    `Accepted costs ${euro(acceptedCostCents)} of the ${euro(plannedCostCents)} planned (${percent(acceptedShareBps)}).`,
+    `Accepted costs ${euro(acceptedCostCents)} of the ${euro(plannedCostCents)} planned ` +
+      `(${percent(acceptedShareBps)}).`,
     grantByShare < admittedGrantCents
-      ? `Grant justified: ${percent(grantShareBps)} of the accepted costs, ${euro(justifiedGrantCents)} of the ${euro(admittedGrantCents)} admitted.`
-      : `Grant justified: the ${euro(admittedGrantCents)} admitted (${percent(grantShareBps)} of the accepted costs would be ${euro(grantByShare)}).`,
+      ? `Grant justified: ${percent(grantShareBps)} of the accepted costs, ` +
+        `${euro(justifiedGrantCents)} of the ${euro(admittedGrantCents)} admitted.`
+      : `Grant justified: the ${euro(admittedGrantCents)} admitted ` +
+        `(${percent(grantShareBps)} of the accepted costs would be ${euro(grantByShare)}).`,
     ...(admittedSubsidyCents > 0
       ? [
-          `Interest subsidy justified: ${euro(justifiedSubsidyCents)} of the ${euro(admittedSubsidyCents)} admitted, scaled by the accepted share of the costs.`,
+          `Interest subsidy justified: ${euro(justifiedSubsidyCents)} of the ${euro(admittedSubsidyCents)} admitted, ` +
+            'scaled by the accepted share of the costs.',
         ]
       : []),
-    recoveryCents > 0
-      ? `Justified ${euro(justifiedCents)} against ${euro(disbursedCents)} disbursed: ${euro(recoveryCents)} to recover.`
-      : `Justified ${euro(justifiedCents)} against ${euro(disbursedCents)} disbursed: nothing to recover.`,
+    `Justified ${euro(justifiedCents)} against ${euro(disbursedCents)} disbursed: ` +
+      (recoveryCents > 0 ? `${euro(recoveryCents)} to recover.` : 'nothing to recover.'),
   ];
   return {
     plannedCostCents,
