@@ -5,6 +5,47 @@ const cents = z.number().int().nonnegative();
 const days = z.number().int().positive();
 
 /**
+ * After funding (DOMAIN.md, "rendicontazione"): the realisation period, the final report, the observations period of
+ * law 241/1990 and the one extension. Every time limit the project's machine and workflow read comes from here.
+ */
+export const PostAwardRulesSchema = z
+  .object({
+    /** The project is carried out within this many months of the disbursement. */
+    realisationMonths: z.number().int().positive().max(60),
+    /** The final report is due this many days after the realisation period ends. */
+    finalReportDays: days,
+    /** Reminders to the company this many days before each of the project's deadlines. */
+    reminders: z.object({ daysBefore: z.array(z.number().int().positive()).min(1) }).strict(),
+    /** Days the company has to send observations on an intended reduction or revocation (law 241/1990). */
+    observationDays: days,
+    /** The realisation period can be extended once, by at most this many months (0: never). */
+    maxExtensionMonths: z.number().int().min(0).max(24),
+  })
+  .strict();
+export type PostAwardRules = z.infer<typeof PostAwardRulesSchema>;
+
+/**
+ * The programme's post-award rules (DOMAIN.md), stated once: rules files written before the project's lifecycle
+ * existed have no `postAward` section and get exactly these.
+ */
+export const POST_AWARD_DEFAULTS: Readonly<PostAwardRules> = Object.freeze({
+  realisationMonths: 12,
+  finalReportDays: 60,
+  reminders: Object.freeze({ daysBefore: Object.freeze([30, 7]) as number[] }),
+  observationDays: 10,
+  maxExtensionMonths: 6,
+});
+
+// A fresh copy each time: a parsed rules object is the caller's to keep, never a view into the shared default.
+const postAwardDefaults = (): PostAwardRules => ({
+  ...POST_AWARD_DEFAULTS,
+  reminders: { daysBefore: [...POST_AWARD_DEFAULTS.reminders.daysBefore] },
+});
+
+/** The `postAward` section of a rules file: absent, it is the programme's defaults. */
+export const PostAwardSectionSchema = PostAwardRulesSchema.default(postAwardDefaults);
+
+/**
  * The programme rules of one call, one version. Everything DOMAIN.md calls "configuration" lives here;
  * an application pins the version it was submitted under and never sees a later one.
  */
@@ -75,7 +116,22 @@ export const CallRulesSchema = z
           .default([]),
       })
       .strict(),
+    postAward: PostAwardSectionSchema,
   })
   .strict();
 
 export type CallRules = z.infer<typeof CallRulesSchema>;
+
+/** The part of the rules the project's machine reads. */
+export interface ProjectRules {
+  maxGrantShareBps: number;
+  postAward: PostAwardRules;
+}
+
+/**
+ * Rules pinned in a workflow's input before this section existed were never re-parsed: they lack `postAward`
+ * whatever the type says, so it goes through the section's schema (and its defaults) again here.
+ */
+export function projectRules(rules: Pick<CallRules, 'grant'> & { postAward?: unknown }): ProjectRules {
+  return { maxGrantShareBps: rules.grant.maxShareBps, postAward: PostAwardSectionSchema.parse(rules.postAward) };
+}

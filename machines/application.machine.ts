@@ -361,6 +361,7 @@ export const applicationMachine = setup({
       // Once a quorum of members without a conflict has evaluated, their majority decides.
       always: [
         {
+          description: 'quorum',
           guard: 'quorumApproves',
           target: 'admitted',
           actions: [
@@ -368,8 +369,13 @@ export const applicationMachine = setup({
             { type: 'reserveBudget', params: ({ context }) => ({ amountCents: admission(context)?.totalCents ?? 0 }) },
           ],
         },
-        { guard: 'quorumRejects', target: 'rejected', actions: 'rememberQuorumDecision' },
-        { guard: 'quorumAsksIntegration', target: 'pre_project', actions: 'rememberQuorumDecision' },
+        { description: 'quorum', guard: 'quorumRejects', target: 'rejected', actions: 'rememberQuorumDecision' },
+        {
+          description: 'quorum',
+          guard: 'quorumAsksIntegration',
+          target: 'pre_project',
+          actions: 'rememberQuorumDecision',
+        },
       ],
     },
     admitted: {

@@ -1,5 +1,6 @@
 import type { Role } from '../domain/roles';
 import type { ApplicationEvent, CommandType } from './events';
+import type { ProjectCommandType } from './project.events';
 
 /**
  * Which commands each role may send. The doors check who is asking (tokens, links, object ownership); the workflow
@@ -28,12 +29,10 @@ export const COMMANDS_BY_ROLE = {
 
 // Every command has a sender: a command added to machines/events.ts without one is a compile error here.
 type Unsent = Exclude<CommandType, (typeof COMMANDS_BY_ROLE)[Role][number]>;
-const everyCommandHasASender: [Unsent] extends [never] ? true : Unsent = true;
+const _everyCommandHasASender: [Unsent] extends [never] ? true : Unsent = true;
 
 /** Every command type, in a stable order; no zod here, so workflow code can read it. */
-export const COMMAND_TYPES: readonly CommandType[] = everyCommandHasASender && [
-  ...new Set(Object.values(COMMANDS_BY_ROLE).flat()),
-];
+export const COMMAND_TYPES: readonly CommandType[] = [...new Set(Object.values(COMMANDS_BY_ROLE).flat())];
 
 /** Commands that speak for one person, named in the payload: the sender must be that person. */
 const SPOKESPERSON: Partial<Record<CommandType, 'member' | 'chair'>> = {
@@ -52,4 +51,39 @@ export function permissionProblem(role: Role, actor: string, event: ApplicationE
   const named = field && (event as Partial<Record<'member' | 'chair', unknown>>)[field];
   if (field && named !== undefined && named !== actor) return `${event.type} can only be sent by the ${field} it names`;
   return null;
+}
+
+/**
+ * The funded project's commands by role. Companies act through operators and consultants (DOMAIN.md, "People"),
+ * except to withdraw; only operators decide on money.
+ */
+export const PROJECT_COMMANDS_BY_ROLE = {
+  operator: [
+    'SUBMIT_INTERIM_REPORT',
+    'EXTEND_REALISATION',
+    'SUBMIT_FINAL_REPORT',
+    'VERIFY_REPORT',
+    'START_REVOCATION',
+    'SUBMIT_OBSERVATIONS',
+    'CONFIRM_REDUCTION',
+    'DROP_REDUCTION',
+    'CONFIRM_REVOCATION',
+    'DROP_REVOCATION',
+    'WITHDRAW',
+    'RECORD_REPAYMENT',
+  ],
+  consultant: ['SUBMIT_INTERIM_REPORT', 'SUBMIT_FINAL_REPORT', 'SUBMIT_OBSERVATIONS'],
+  commission: [],
+  company: ['WITHDRAW'],
+  auditor: [],
+  system: [],
+} as const satisfies Record<Role, readonly ProjectCommandType[]>;
+
+type UnsentProject = Exclude<ProjectCommandType, (typeof PROJECT_COMMANDS_BY_ROLE)[Role][number]>;
+const _everyProjectCommandHasASender: [UnsentProject] extends [never] ? true : UnsentProject = true;
+
+/** Null when `role` may send this project command, otherwise why not. */
+export function projectPermissionProblem(role: Role, event: { type: ProjectCommandType }): string | null {
+  const allowed: readonly ProjectCommandType[] | undefined = PROJECT_COMMANDS_BY_ROLE[role];
+  return allowed?.includes(event.type) ? null : `${event.type} is not a project command the role ${role} can send`;
 }

@@ -2,26 +2,32 @@ import type { Deadline } from './deadlines';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface Reminder {
-  deadline: Deadline;
+/** Any deadline with a kind and an instant: the application's, or a funded project's (project.deadlines.ts). */
+export interface DeadlineLike {
+  kind: string;
+  dueAt: string;
+}
+
+export interface Reminder<D extends DeadlineLike = Deadline> {
+  deadline: D;
   daysBefore: number;
   at: number;
 }
 
 /** Stable identity of one reminder: the same deadline and distance never remind twice. */
-export const reminderKey = (r: { deadline: Deadline; daysBefore: number }) =>
+export const reminderKey = (r: { deadline: DeadlineLike; daysBefore: number }) =>
   `${r.deadline.kind}:${r.deadline.dueAt}:${r.daysBefore}`;
 
 /**
  * The next reminder still to send for a running deadline, or null. Reminders already due when the deadline
  * started (a deadline shorter than the reminder distance) are skipped, except the nearest one, sent at once.
  */
-export function nextReminder(
-  deadline: Deadline | null,
+export function nextReminder<D extends DeadlineLike>(
+  deadline: D | null,
   daysBefore: readonly number[],
   sent: ReadonlySet<string>,
   startedAt: number,
-): Reminder | null {
+): Reminder<D> | null {
   if (!deadline) return null;
   const due = Date.parse(deadline.dueAt);
   const all = [...daysBefore]
