@@ -32,6 +32,8 @@ export const ApplicationFormSchema = z
           .strict(),
       })
       .strict(),
+    /** The day the company submitted it (its PEC's date, say); today when not given. Never in the future. */
+    submittedOn: z.iso.date({ error: 'a date as YYYY-MM-DD' }).optional(),
     themes: z.array(ThemeSchema).default([]),
     deMinimisReceivedCents: cents.default(0),
   })

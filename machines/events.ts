@@ -107,6 +107,8 @@ export const PreProjectSchema = z
   })
   .strict();
 
+export type PreProjectPayload = z.infer<typeof PreProjectSchema>;
+
 export const IneligibilityReasonSchema = z
   .object({ code: z.string(), field: z.string(), message: z.string().optional() })
   .strict();

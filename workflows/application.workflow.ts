@@ -11,6 +11,8 @@ import {
   type FirstGenerationInput,
 } from './generation-1';
 import { setHandlers } from './handlers';
+import { initialTransition } from 'xstate';
+import { applicationMachine } from '../machines/application.machine';
 import type { CommandMeta } from './messages';
 import { conditionOrTimer, startRun, type CarriedState, type Run, type Stepper } from './run';
 import { oneTransactionSteps, SYSTEM } from './steps';
@@ -32,6 +34,8 @@ export interface ApplicationWorkflowInput {
   /** Continue as new past this many history events (Temporal also suggests it before its 10,240-event warning). */
   continueAsNewAfterEvents?: number;
 }
+
+const defaultContext = (start: ApplicationMachineInput) => initialTransition(applicationMachine, start)[0].context;
 
 export interface ApplicationOutcome {
   applicationId: string;

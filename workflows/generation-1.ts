@@ -12,6 +12,7 @@ import { refusalReason } from '../machines/explain';
 import { budgetSignal, type CommandMeta } from './messages';
 import type { Run, Stepper } from './run';
 import { asInvalidCommand, SYSTEM } from './steps';
+import { trusted } from './trust';
 
 /*
  * Applications started before the one-transaction steps (tests/replay/histories/2026-11-25-*) ran one activity per
@@ -46,10 +47,16 @@ interface FirstGenerationActivities {
   budgetStatus(input: object): Promise<{ status: string; position: number | null } | null>;
 }
 
-const act = proxyActivities<FirstGenerationActivities>({
+const proxied = proxyActivities<FirstGenerationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...INPUT_ERROR_TYPES] },
 });
+
+/** Their results were recorded in plain JSON, before payloads were encrypted: read as trusted() says. */
+const act = new Proxy(proxied, {
+  get: (target, name: keyof FirstGenerationActivities) => (input: never) =>
+    (target[name] as (i: never) => Promise<unknown>)(input).then((result) => trusted(result, `the result of ${name}`)),
+}) as FirstGenerationActivities;
 
 export interface FirstGenerationInput {
   rules: CallRules;

@@ -59,6 +59,12 @@ export class ApplicationService {
     if (!parsed.success) throw invalid('application', parsed.error);
     const form = parsed.data;
     const rules = this.rulesFor(form);
+    const today = romeToday(this.now());
+    const submittedOn = form.submittedOn ?? today;
+    if (submittedOn > today || submittedOn < rules.opensOn) {
+      const why = submittedOn > today ? 'is in the future' : `is before the call opened (${rules.opensOn})`;
+      throw new UserError('invalid_input', `submittedOn: ${submittedOn} ${why}`, [{ path: 'submittedOn', message: why }]);
+    }
     const reasons = ineligibilityReasons(form, rules, this.deps.territory(rules.territory.comuniFile));
     const sizeClass = sizeClassOf(form, rules);
     const applicationId = applicationIdFor(this.deps.config.ID_SECRET, form.callId, form.company.vatNumber);
@@ -70,7 +76,7 @@ export class ApplicationService {
       themes: form.themes,
       deMinimisRoomCents: Math.max(0, rules.deMinimis.ceilingCents - form.deMinimisReceivedCents),
       sizeClass,
-      submittedOn: romeToday(this.now()),
+      submittedOn,
     };
     const registered = await this.register(form, machine, meta);
     if (!registered) {

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { dataConverter } from '../../security/data-converter';
 import { historyFromJSON } from '../support/histories';
+import { testKeyRing } from '../support/keys';
 
 const corpus = path.join(__dirname, 'histories');
 
@@ -41,7 +43,8 @@ test('the corpus holds histories from before and after the patched() change', ()
 
 test('every recorded history replays on the current workflow code without a determinism error', async () => {
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    // With the codec production runs: histories recorded before encryption replay with every payload marked.
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter: dataConverter(testKeyRing()) },
     histories(),
   );
   const failures: string[] = [];

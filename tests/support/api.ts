@@ -28,8 +28,17 @@ export interface TestApi {
 }
 
 /** The real API on a real port, with one user of every kind (tokens created as `innosocial users add` would). */
-export async function startTestApi(sys: TestSystem, options: { rateLimitPerMinute?: number } = {}): Promise<TestApi> {
-  const api: FastifyInstance = buildApi({ config: sys.config, client: sys.client, db: sys.db, ...options });
+export async function startTestApi(
+  sys: TestSystem,
+  options: { rateLimit?: { perMinute: number; strictPerMinute: number } } = {},
+): Promise<TestApi> {
+  const api: FastifyInstance = buildApi({
+    config: sys.config,
+    client: sys.client,
+    db: sys.db,
+    ring: sys.ring,
+    ...options,
+  });
   const base = await api.listen({ host: '127.0.0.1', port: 0 });
   const user = async (
     name: string,

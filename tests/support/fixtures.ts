@@ -4,7 +4,7 @@ import { parseRulesFile } from '../../config/calls';
 import type { ApplicationForm } from '../../domain/application';
 import type { CallRules } from '../../domain/rules';
 import { withVatCheckDigit } from '../../domain/vat';
-import type { PreProject, SessionInput } from '../../machines/events';
+import type { PreProjectPayload as PreProject, SessionInput } from '../../machines/events';
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
 

@@ -4,6 +4,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { connectDb } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
+import { FAILURE_CONVERTER_PATH } from '../../security/data-converter';
 
 declare global {
   var __devServer: DevServer | undefined;
@@ -21,6 +22,7 @@ export default async function globalSetup() {
     startDevServer(),
     bundleWorkflowCode({
       workflowsPath: path.join(root, 'workflows', 'index.ts'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } as never,
     }),
   ]);

@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { ApplicationForm } from '../../domain/application';
-import { applicationForm, rules2023 } from './fixtures';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApplicationService } from '../../client/applications';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { ApplicationService } from '../../client/service/applications';
+import { applicationView } from '../../client/service/register';
+import { territoryLoader } from '../../config/comuni';
 import { loadConfig, type Config } from '../../config/env';
 import type { Db } from '../../db/connect';
+import type { ApplicationForm } from '../../domain/application';
+import type { CallRules } from '../../domain/rules';
+import { dataConverter } from '../../security/data-converter';
+import type { KeyRing } from '../../security/keyring';
 import { createWorker } from '../../worker';
 import { e2eBackend, openTestDb } from './database';
+import { applicationForm, rules2023 } from './fixtures';
 import { recordHistories } from './histories';
+import { TEST_KEY_ENV, testKeyRing } from './keys';
 
 let runtimeInstalled = false;
 
@@ -21,18 +27,44 @@ export interface TestSystem {
   callId: string;
   form(overrides?: Parameters<typeof applicationForm>[0]): ApplicationForm;
   db: Db;
+  ring: KeyRing;
   client: Client;
   service: ApplicationService;
+  /** The application as the register holds it (what `show` and the API read). */
+  view(applicationId: string): ReturnType<typeof applicationView>;
   worker: Worker;
   stop(): Promise<void>;
 }
 
+/** A config for one test file: its own call, task queue and keys; the shared dev server. */
+export function testConfig(address: string, env: Record<string, string> = {}, rules: Partial<CallRules> = {}) {
+  const callId = `test-${randomUUID().slice(0, 8)}`;
+  const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-calls-'));
+  writeFileSync(path.join(callsDir, `${callId}.v1.json`), JSON.stringify({ ...rules2023, ...rules, callId }));
+  const config = loadConfig({
+    ...process.env,
+    APP_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...TEST_KEY_ENV,
+    CALLS_DIR: callsDir,
+    ...env,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: env.TEMPORAL_TASK_QUEUE ?? `test-${randomUUID()}`,
+  });
+  return { config, callId };
+}
+
 /**
  * The real thing for one test file: the shared dev server, a worker on its own task queue with the real
- * activities, the real database, and the same ApplicationService the CLI and the API use.
+ * activities, the real database, the payload codec, and the same ApplicationService the API uses.
  */
 export async function startTestSystem(
-  options: { clockOffsetDays?: number; budgetCents?: number; env?: Record<string, string> } = {},
+  options: {
+    clockOffsetDays?: number;
+    budgetCents?: number;
+    env?: Record<string, string>;
+    rules?: Partial<CallRules>;
+  } = {},
 ): Promise<TestSystem> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -41,41 +73,37 @@ export async function startTestSystem(
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   const bundle = process.env.TEST_WORKFLOW_BUNDLE;
   if (!address || !bundle) throw new Error('the jest global setup did not run (TEST_TEMPORAL_ADDRESS unset)');
-  const callId = `test-${randomUUID().slice(0, 8)}`;
-  const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-calls-'));
-  writeFileSync(
-    path.join(callsDir, `${callId}.v1.json`),
-    JSON.stringify({ ...rules2023, callId, budgetCents: options.budgetCents ?? rules2023.budgetCents }),
-  );
-  const config = loadConfig({
-    ...process.env,
-    CALLS_DIR: callsDir,
-    ...options.env,
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
-    DOCUMENTS_DIR: mkdtempSync(path.join(tmpdir(), 'innosocial-docs-')),
-  });
+  const rules = {
+    ...options.rules,
+    ...(options.budgetCents !== undefined ? { budgetCents: options.budgetCents } : {}),
+  };
+  const { config, callId } = testConfig(address, options.env, rules);
+  const ring = testKeyRing();
   const db = await openTestDb(e2eBackend);
   const nativeConnection = await NativeConnection.connect({ address });
   // Accompaniment spans weeks: the activities' clock runs ahead so sessions dated after the assignment are past.
   const offset = (options.clockOffsetDays ?? 0) * 86_400_000;
+  const now = () => new Date(Date.now() + offset);
   const worker = await createWorker({
     config,
     db,
+    ring,
     connection: nativeConnection,
     workflowBundle: { codePath: bundle },
-    now: () => new Date(Date.now() + offset),
+    now,
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: dataConverter(ring) });
   return {
     config,
     callId,
     form: (overrides = {}) => applicationForm({ callId, ...overrides }),
     db,
+    ring,
     client,
-    service: new ApplicationService(client, config),
+    service: new ApplicationService({ config, client, db, territory: territoryLoader(config.projectRoot) }),
+    view: (id) => applicationView(db, id),
     worker,
     async stop() {
       await recordHistories(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
@@ -88,13 +116,19 @@ export async function startTestSystem(
   };
 }
 
-/** The code the company received for a session: read from the outbox message that carries it. */
+/** The code the company received for a session: read from the outbox message that carries it (before it is sent). */
 export async function confirmationCode(db: Db, applicationId: string, date: string, start: string): Promise<string> {
+  return (await confirmationMail(db, applicationId, date, start)).code;
+}
+
+/** The latest confirmation mail of a session: its code and its personal link. */
+export async function confirmationMail(db: Db, applicationId: string, date: string, start: string) {
   const rows = await db
     .selectFrom('notification_outbox')
     .select('payload')
     .where('application_id', '=', applicationId)
     .where('template', '=', 'session.confirmation')
+    .orderBy('id', 'desc')
     .execute();
   const match = rows
     .map(
@@ -103,9 +137,10 @@ export async function confirmationCode(db: Db, applicationId: string, date: stri
           date: string;
           start: string;
           code: string;
+          link: string;
         },
     )
     .find((p) => p.date === date && p.start === start);
   if (!match) throw new Error(`no confirmation code was sent for ${applicationId} ${date} ${start}`);
-  return match.code;
+  return match;
 }

@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { ApplicationService } from '../../client/applications';
+import { ApplicationService } from '../../client/service/applications';
+import { applicationView } from '../../client/service/register';
+import { territoryLoader } from '../../config/comuni';
+import { dataConverter } from '../../security/data-converter';
+import { TEST_KEY_ENV, testKeyRing } from './keys';
 import { loadConfig, type Config } from '../../config/env';
 import type { CallRules } from '../../domain/rules';
 import type { Db } from '../../db/connect';
@@ -28,6 +33,7 @@ export interface TimeSkippingSystem {
   config: Config;
   db: Db;
   service: ApplicationService;
+  view(applicationId: string): ReturnType<typeof applicationView>;
   callId: string;
   form: typeof applicationForm;
   worker: Worker;
@@ -62,26 +68,36 @@ export async function startTimeSkippingSystem(
   const config = loadConfig({
     ...process.env,
     CALLS_DIR: callsDir,
+    APP_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...TEST_KEY_ENV,
     TEMPORAL_TASK_QUEUE: `ts-${randomUUID()}`,
-    DOCUMENTS_DIR: mkdtempSync(path.join(tmpdir(), 'innosocial-docs-')),
     OPERATOR_EMAILS: 'operatore@finpiemonte.example.org',
     COMMISSION_EMAILS: 'commissione@cittametropolitana.example.org',
   });
   const db = await openTestDb(e2eBackend);
   let offset = (options.clockOffsetDays ?? 0) * 86_400_000;
+  const ring = testKeyRing();
   const worker = await createWorker({
     config,
     db,
+    ring,
     connection: env.nativeConnection,
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     now: () => new Date(Date.now() + offset),
   });
   const running = worker.run();
+  // The environment's own client knows no codec: this one encrypts as the API's does.
+  const client = new (await import('@temporalio/client')).Client({
+    connection: env.connection,
+    dataConverter: dataConverter(ring),
+  });
   return {
     env,
     config,
     db,
-    service: new ApplicationService(env.client, config),
+    service: new ApplicationService({ config, client, db, territory: territoryLoader(config.projectRoot) }),
+    view: (id: string) => applicationView(db, id),
     callId,
     form: (overrides = {}) => applicationForm({ callId, ...overrides }),
     worker,
@@ -92,7 +108,7 @@ export async function startTimeSkippingSystem(
     },
     async stop() {
       const started = await db.selectFrom('applications').select('id').where('call_id', '=', callId).execute();
-      await recordHistories(env.client, { workflowIds: started.map((r) => r.id) });
+      await recordHistories(client, { workflowIds: started.map((r) => r.id) });
       worker.shutdown();
       await running;
       await db.destroy();

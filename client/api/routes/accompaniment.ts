@@ -44,9 +44,10 @@ export const accompanimentRoutes: Route[] = [
           { path: 'body.effectiveOn', message: 'an assignment is recorded once decided: today or earlier' },
         ]);
       }
-      if (effectiveOn < view.submittedAt.slice(0, 10)) {
+      const submittedOn = view.facts?.submittedOn ?? view.submittedAt.slice(0, 10);
+      if (effectiveOn < submittedOn) {
         throw new UserError('invalid_input', `effectiveOn: ${effectiveOn} is before the submission`, [
-          { path: 'body.effectiveOn', message: `the application was submitted on ${view.submittedAt.slice(0, 10)}` },
+          { path: 'body.effectiveOn', message: `the application was submitted on ${submittedOn}` },
         ]);
       }
       const consultantId = await ensureConsultant(api.db, body.implementingBody, body.consultant);
