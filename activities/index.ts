@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './effects/context';
+import { projectActivities } from './project/steps';
 import { reminderActivities } from './reminders';
 import { stepActivities } from './steps';
 
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...stepActivities(deps),
     ...reminderActivities(deps),
+    ...projectActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { UserRole } from '../domain/roles';
 import type { ApplicationContext } from '../machines/application.machine';
+import type { ProjectContext } from '../machines/project.machine';
 
 type CreatedAt = ColumnType<Date, string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -175,7 +176,7 @@ export interface BudgetLedgerTable {
   id: ColumnType<string, never, never>;
   call_id: string;
   application_id: string;
-  kind: 'reserve' | 'release' | 'adjust';
+  kind: 'reserve' | 'release' | 'adjust' | 'repay';
   amount_cents: Int8;
   idempotency_key: string;
   at: ColumnType<Date, string | undefined, never>;
@@ -193,8 +194,78 @@ export interface UsersTable {
   email: string | null;
 }
 
+export interface ProjectsTable {
+  application_id: string;
+  call_id: string;
+  state: string;
+  last_seq: number;
+  snapshot: ColumnType<StoredProjectSnapshot, string, string>;
+  deadline_kind: string | null;
+  deadline_starts_on: string | null;
+  deadline_due_on: string | null;
+  deadline_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  outcome: string | null;
+  started_at: CreatedAt;
+  updated_at: ColumnType<Date, string | undefined, string>;
+  closed_at: ColumnType<Date | null, string | null | undefined, string | null>;
+}
+
+export interface StoredProjectSnapshot {
+  value: string;
+  context: ProjectContext;
+}
+
+export interface ProjectEventsTable {
+  id: ColumnType<string, never, never>;
+  application_id: string;
+  seq: number;
+  event_type: string;
+  from_state: string | null;
+  to_state: string;
+  actor: string;
+  role: string;
+  payload_digest: string;
+  summary: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
+  outcome: ColumnType<unknown, string | null | undefined, never>;
+  occurred_at: ColumnType<Date, string, never>;
+  recorded_at: CreatedAt;
+}
+
+export interface ProjectReportsTable {
+  application_id: string;
+  kind: 'interim' | 'final';
+  number: number;
+  content: Json<unknown>;
+  submitted_by: string;
+  submitted_at: ColumnType<Date, string, never>;
+}
+
+export interface ProjectRecordsTable {
+  application_id: string;
+  seq: number;
+  kind: 'verification' | 'observations';
+  content: Json<unknown>;
+  recorded_by: string;
+  recorded_at: ColumnType<Date, string, never>;
+}
+
+export interface RecoveryOrdersTable {
+  application_id: string;
+  call_id: string;
+  kind: 'reduction' | 'revocation' | 'withdrawal';
+  amount_cents: Int8;
+  repaid_cents: ColumnType<string, number | string | undefined, number | string>;
+  reasons: Json<string[]>;
+  ordered_at: ColumnType<Date, string, never>;
+}
+
 export interface Database {
   users: UsersTable;
+  projects: ProjectsTable;
+  project_events: ProjectEventsTable;
+  project_reports: ProjectReportsTable;
+  project_records: ProjectRecordsTable;
+  recovery_orders: RecoveryOrdersTable;
   implementing_bodies: ImplementingBodiesTable;
   consultants: ConsultantsTable;
   pre_projects: PreProjectsTable;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POST_AWARD_DEFAULTS, type PostAwardRules, type ProjectRules } from './machine-rules';
 import { ThemeSchema } from './themes';
 
 const cents = z.number().int().nonnegative();
@@ -22,19 +23,8 @@ export const PostAwardRulesSchema = z
     maxExtensionMonths: z.number().int().min(0).max(24),
   })
   .strict();
-export type PostAwardRules = z.infer<typeof PostAwardRulesSchema>;
-
-/**
- * The programme's post-award rules (DOMAIN.md), stated once: rules files written before the project's lifecycle
- * existed have no `postAward` section and get exactly these.
- */
-export const POST_AWARD_DEFAULTS: Readonly<PostAwardRules> = Object.freeze({
-  realisationMonths: 12,
-  finalReportDays: 60,
-  reminders: Object.freeze({ daysBefore: Object.freeze([30, 7]) as number[] }),
-  observationDays: 10,
-  maxExtensionMonths: 6,
-});
+// The schema's output is exactly the zod-free type the workflows read (domain/machine-rules.ts).
+const _sameShape: PostAwardRules = {} as z.infer<typeof PostAwardRulesSchema>;
 
 // A fresh copy each time: a parsed rules object is the caller's to keep, never a view into the shared default.
 const postAwardDefaults = (): PostAwardRules => ({
@@ -122,12 +112,6 @@ export const CallRulesSchema = z
 
 export type CallRules = z.infer<typeof CallRulesSchema>;
 
-/** The part of the rules the project's machine reads. */
-export interface ProjectRules {
-  maxGrantShareBps: number;
-  postAward: PostAwardRules;
-}
-
 /**
  * Rules pinned in a workflow's input before this section existed were never re-parsed: they lack `postAward`
  * whatever the type says, so it goes through the section's schema (and its defaults) again here.
@@ -135,3 +119,5 @@ export interface ProjectRules {
 export function projectRules(rules: Pick<CallRules, 'grant'> & { postAward?: unknown }): ProjectRules {
   return { maxGrantShareBps: rules.grant.maxShareBps, postAward: PostAwardSectionSchema.parse(rules.postAward) };
 }
+
+export { POST_AWARD_DEFAULTS, type PostAwardRules, type ProjectRules };

@@ -4,6 +4,7 @@ import type { MachineRules } from '../domain/machine-rules';
 import type { Theme } from '../domain/themes';
 import { scoreProblems, tally, type Evaluation } from './commission';
 import { applicationEffects } from './effects';
+import { projectInputOf } from './project.input';
 import type { ApplicationEvent, StoredDocument } from './events';
 
 /** What an application starts with: no personal data, only what the machine's guards read. */
@@ -387,6 +388,7 @@ export const applicationMachine = setup({
           actions: [
             'rememberFunding',
             { type: 'settleBudget', params: ({ event }) => ({ finalAmountCents: event.amountCents }) },
+            { type: 'openProject', params: ({ context, event }) => projectInputOf(context, event) },
           ],
         },
         ...attachable,

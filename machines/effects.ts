@@ -1,8 +1,9 @@
 import type { PreProject } from '../domain/pre-project';
 import type { SessionAnswer, SessionInput, StoredDocument } from './events';
+import type { ProjectMachineInput } from './project.machine';
 
 /** A no-op action whose params are typed: `transition()` hands it back, the handlers perform it. */
-const effect =
+export const effect =
   <Params>() =>
   (_args: unknown, _params: Params): void =>
     undefined;
@@ -24,17 +25,31 @@ export const applicationEffects = {
   reserveBudget: effect<{ amountCents: number }>(),
   releaseBudget: effect<{ reason: string }>(),
   settleBudget: effect<{ finalAmountCents: number }>(),
+  /** The funded application's project begins: its register row (its workflow is started by the application's). */
+  openProject: effect<ProjectMachineInput>(),
 };
 
-export type ApplicationEffects = {
-  [K in keyof typeof applicationEffects]: Parameters<(typeof applicationEffects)[K]>[1];
-};
+export type ApplicationEffects = EffectParams<typeof applicationEffects>;
 export type EffectName = keyof ApplicationEffects;
-export type Effect = { [K in EffectName]: { type: K; params: ApplicationEffects[K] } }[EffectName];
+export type Effect = EffectIn<typeof applicationEffects>;
 
-/** The effects among the actions `transition()` returned (assignments are applied by xstate itself). */
-export function effectsOf(actions: readonly { type: string; params?: unknown }[]): Effect[] {
+/** The params of each effect in a declaration like `applicationEffects`. */
+export type EffectParams<D extends Record<string, (a: unknown, p: never) => void>> = {
+  [K in keyof D]: Parameters<D[K]>[1];
+};
+export type EffectIn<D extends Record<string, (a: unknown, p: never) => void>> = {
+  [K in keyof D]: { type: K; params: EffectParams<D>[K] };
+}[keyof D];
+
+/** The effects of a declaration among the actions `transition()` returned (xstate applies assignments itself). */
+export function effectsIn<D extends Record<string, (a: unknown, p: never) => void>>(
+  declared: D,
+  actions: readonly { type: string; params?: unknown }[],
+): EffectIn<D>[] {
   return actions
-    .filter((a) => Object.prototype.hasOwnProperty.call(applicationEffects, a.type))
-    .map((a) => ({ type: a.type, params: a.params }) as Effect);
+    .filter((a) => Object.prototype.hasOwnProperty.call(declared, a.type))
+    .map((a) => ({ type: a.type, params: a.params }) as EffectIn<D>);
 }
+
+export const effectsOf = (actions: readonly { type: string; params?: unknown }[]): Effect[] =>
+  effectsIn(applicationEffects, actions);

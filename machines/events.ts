@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ThemeSchema } from '../domain/themes';
+import { PROJECT_DOCUMENT_KINDS } from './project.events';
 
 /*
  * Event naming convention (one for the whole project):
@@ -55,7 +56,14 @@ const SessionAnswer = z
   });
 export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
-export const DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding', 'evidence', 'invoice'] as const;
+/** What a document is: the application's kinds, then those a funded project's reports refer to. */
+export const DOCUMENT_KINDS = [
+  'pre_project',
+  'attachment',
+  'integration',
+  'funding',
+  ...PROJECT_DOCUMENT_KINDS,
+] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** A document the API has already stored (PostgreSQL, by SHA-256): the command carries its reference only. */

@@ -1,4 +1,4 @@
-import { getNextTransitions, type SnapshotFrom } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import { preProjectProblems } from '../domain/pre-project';
 import {
   applicationGuards,
@@ -10,6 +10,7 @@ import {
 } from './application.machine';
 import type { ApplicationEvent, CommandType } from './events';
 import { COMMAND_TYPES } from './permissions';
+import { refusals } from './refusals';
 
 export type ApplicationSnapshot = SnapshotFrom<typeof applicationMachine>;
 type GuardName = keyof typeof applicationGuards;
@@ -64,53 +65,20 @@ const payloadGuards = new Set<GuardName>([
   'isDeciderFreeOfConflict',
 ]);
 
-type GuardRef = string | { type: string } | { guards: readonly GuardRef[] } | undefined;
-
-/** The named guards of a transition, composite guards (`and`) flattened. */
-function guardNames(guard: GuardRef): GuardName[] {
-  if (!guard) return [];
-  if (typeof guard === 'string') return [guard as GuardName];
-  if ('guards' in guard) return guard.guards.flatMap(guardNames);
-  return [guard.type as GuardName];
-}
-
-const transitionsFor = (snapshot: ApplicationSnapshot, type: string) =>
-  getNextTransitions(snapshot).filter((t) => t.eventType === type);
+const explained = refusals({
+  noun: 'application',
+  guards: applicationGuards,
+  wording: guardRefusals,
+  payloadGuards,
+  commandTypes: COMMAND_TYPES,
+});
 
 /**
  * Null when the machine accepts the event in this snapshot, otherwise the reason it does not:
  * either the state has no such transition, or a named guard refused it.
  */
-export function refusalReason(snapshot: ApplicationSnapshot, event: ApplicationEvent): string | null {
-  const state = stateOf(snapshot);
-  if (snapshot.status !== 'active') return `the application is ${state}, a final state: no further events are accepted`;
-  if (snapshot.can(event)) return null;
-  const transitions = transitionsFor(snapshot, event.type);
-  if (transitions.length === 0) {
-    const allowed = allowedCommands(snapshot);
-    return `${event.type} is not possible while the application is in ${state}; possible now: ${allowed.join(', ') || 'none'}`;
-  }
-  const args = { context: snapshot.context, event };
-  const reasons = transitions
-    .flatMap((t) => guardNames(t.guard as GuardRef))
-    .filter((g) => !applicationGuards[g](args))
-    .map((g) => guardRefusals[g](snapshot.context, event));
-  return `${event.type} refused in ${state}: ${reasons.join('; ') || 'not allowed'}`;
-}
+export const refusalReason = (snapshot: ApplicationSnapshot, event: ApplicationEvent) =>
+  explained.refusalReason(snapshot, event);
 
 /** The commands a person could send now (payload-dependent guards aside). */
-export function allowedCommands(snapshot: ApplicationSnapshot): CommandType[] {
-  if (snapshot.status !== 'active') return [];
-  const possible = new Set(
-    getNextTransitions(snapshot)
-      .filter((t) =>
-        guardNames(t.guard as GuardRef).every(
-          (g) =>
-            payloadGuards.has(g) ||
-            applicationGuards[g]({ context: snapshot.context, event: { type: t.eventType } as ApplicationEvent }),
-        ),
-      )
-      .map((t) => t.eventType),
-  );
-  return COMMAND_TYPES.filter((type) => possible.has(type));
-}
+export const allowedCommands = (snapshot: ApplicationSnapshot): CommandType[] => explained.allowedCommands(snapshot);

@@ -79,6 +79,11 @@ export const PROJECT_COMMANDS_BY_ROLE = {
   system: [],
 } as const satisfies Record<Role, readonly ProjectCommandType[]>;
 
+/** Every project command type; no zod here, so workflow code can read it. */
+export const PROJECT_COMMAND_TYPES: readonly ProjectCommandType[] = [
+  ...new Set(Object.values(PROJECT_COMMANDS_BY_ROLE).flat()),
+];
+
 type UnsentProject = Exclude<ProjectCommandType, (typeof PROJECT_COMMANDS_BY_ROLE)[Role][number]>;
 const _everyProjectCommandHasASender: [UnsentProject] extends [never] ? true : UnsentProject = true;
 

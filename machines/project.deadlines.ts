@@ -1,4 +1,4 @@
-import type { PostAwardRules } from '../domain/rules';
+import type { PostAwardRules } from '../domain/machine-rules';
 import type { ProjectContext, ProjectState } from './project.machine';
 import type { ProjectSystemEvent } from './project.events';
 

@@ -12,7 +12,9 @@ import {
   type ProjectContext,
   type ProjectState,
 } from './project.machine';
-import { PROJECT_COMMAND_TYPES, type ProjectCommandType, type ProjectEvent } from './project.events';
+import type { ProjectCommandType, ProjectEvent } from './project.events';
+import { PROJECT_COMMAND_TYPES } from './permissions';
+import { refusals } from './refusals';
 
 export type ProjectSnapshot = SnapshotFrom<typeof projectMachine>;
 type GuardName = keyof typeof projectGuards;
@@ -60,48 +62,18 @@ const payloadGuards = new Set<GuardName>([
   'isRepaymentWithinOutstanding',
 ]);
 
-interface TransitionLike {
-  guard?: { type: string } | string;
-}
+const explained = refusals({
+  noun: 'project',
+  guards: projectGuards,
+  wording: guardRefusals,
+  payloadGuards,
+  commandTypes: PROJECT_COMMAND_TYPES,
+});
 
-function candidateTransitions(snapshot: ProjectSnapshot, type: string): TransitionLike[] {
-  const node = projectMachine.root.states[projectStateOf(snapshot)];
-  return (node?.on as unknown as Record<string, TransitionLike[]> | undefined)?.[type] ?? [];
-}
-
-const guardName = (t: TransitionLike) =>
-  (typeof t.guard === 'string' ? t.guard : t.guard?.type) as GuardName | undefined;
-
-/**
- * Null when the machine accepts the event in this snapshot, otherwise the reason it does not: the state has no such
- * transition, or named guards refused it (each distinct reason once: several guards may share one).
- */
-export function projectRefusalReason(snapshot: ProjectSnapshot, event: ProjectEvent): string | null {
-  const state = projectStateOf(snapshot);
-  if (snapshot.status !== 'active') return `the project is ${state}, a final state: no further events are accepted`;
-  if (snapshot.can(event)) return null;
-  const transitions = candidateTransitions(snapshot, event.type);
-  if (transitions.length === 0) {
-    const allowed = allowedProjectCommands(snapshot);
-    return `${event.type} is not possible while the project is ${state}; possible now: ${allowed.join(', ') || 'none'}`;
-  }
-  const reasons = new Set(
-    transitions
-      .map(guardName)
-      .filter((g): g is GuardName => g !== undefined)
-      .map((g) => guardRefusals[g](snapshot.context, event)),
-  );
-  return `${event.type} refused while the project is ${state}: ${[...reasons].join('; ') || 'not allowed'}`;
-}
+/** Null when the machine accepts the event in this snapshot, otherwise the reason it does not. */
+export const projectRefusalReason = (snapshot: ProjectSnapshot, event: ProjectEvent) =>
+  explained.refusalReason(snapshot, event);
 
 /** The commands a person could send now (payload-dependent guards aside). */
-export function allowedProjectCommands(snapshot: ProjectSnapshot): ProjectCommandType[] {
-  if (snapshot.status !== 'active') return [];
-  return PROJECT_COMMAND_TYPES.filter((type) =>
-    candidateTransitions(snapshot, type).some((t) => {
-      const g = guardName(t);
-      if (!g || payloadGuards.has(g)) return true;
-      return projectGuards[g]({ context: snapshot.context, event: { type } as ProjectEvent });
-    }),
-  );
-}
+export const allowedProjectCommands = (snapshot: ProjectSnapshot): ProjectCommandType[] =>
+  explained.allowedCommands(snapshot);

@@ -1,9 +1,10 @@
-import { assign, setup } from 'xstate';
-import type { ProjectRules } from '../domain/rules';
+import { assign, setup, type StateValueFrom } from 'xstate';
+import type { ProjectRules } from '../domain/machine-rules';
 import { euro } from '../domain/subsidy';
 import { verifiedSupport, type VerificationOutcome } from '../domain/verification';
 import type { PreProject } from '../domain/pre-project';
 import type { CostLineDecision, FinalReport, InterimReport, Observations, ProjectEvent } from './project.events';
+import { projectEffects } from './project.effects';
 
 /**
  * What the project's workflow hands the machine when an application is funded: the forwarded pre-project (its
@@ -463,27 +464,7 @@ export const projectMachine = setup({
   },
   guards: projectGuards,
   actions: {
-    storeInterimReport: (_, _params: { number: number; report: InterimReport }) => undefined,
-    storeFinalReport: (_, _params: { report: FinalReport }) => undefined,
-    storeVerification: (_, _params: Verification) => undefined,
-    notifyIntention: (
-      _,
-      _params: {
-        kind: IntentionKind;
-        cause: IntentionCause;
-        reasons: string[];
-        recoveryCents: number;
-        observationDays: number;
-      },
-    ) => undefined,
-    storeObservations: (_, _params: { kind: IntentionKind; observations: Observations; late: boolean }) => undefined,
-    notifyDecision: (
-      _,
-      _params: { kind: IntentionKind; decision: 'confirmed' | 'dropped'; motivation: string; recoveryCents: number },
-    ) => undefined,
-    orderRecovery: (_, _params: { kind: RecoveryKind; amountCents: number; reasons: string[] }) => undefined,
-    recordRepayment: (_, _params: { amountCents: number; repaidOn: string; outstandingAfterCents: number }) =>
-      undefined,
+    ...projectEffects,
     countInterimReport: assign({ interimReports: ({ context }) => context.interimReports + 1 }),
     rememberExtension: assign({
       extension: ({ event }) => {
@@ -765,29 +746,9 @@ export const projectMachine = setup({
 });
 
 export type ProjectMachine = typeof projectMachine;
-export type ProjectState =
-  | 'in_progress'
-  | 'final_report_due'
-  | 'under_verification'
-  | 'reduction_intended'
-  | 'revocation_intended'
-  | 'reduced'
-  | 'revoked'
-  | 'withdrawn'
-  | 'closed'
-  | 'settled';
-export const PROJECT_STATES: readonly ProjectState[] = [
-  'in_progress',
-  'final_report_due',
-  'under_verification',
-  'reduction_intended',
-  'revocation_intended',
-  'reduced',
-  'revoked',
-  'withdrawn',
-  'closed',
-  'settled',
-];
+/** Derived from the machine: a new state appears here, and every `Record<ProjectState, ...>` asks for it. */
+export type ProjectState = StateValueFrom<ProjectMachine> & string;
+export const PROJECT_STATES = Object.keys(projectMachine.config.states ?? {}) as ProjectState[];
 export const PROJECT_FINAL_STATES: readonly ProjectState[] = ['closed', 'settled'];
 /** Nothing decided yet: the company can still withdraw. */
 export const PROJECT_OPEN_STATES: readonly ProjectState[] = [

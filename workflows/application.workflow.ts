@@ -1,4 +1,16 @@
-import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  startChild,
+} from '@temporalio/workflow';
+import { projectInputOf } from '../machines/project.input';
+import { projectWorkflow } from './project.workflow';
+import { SA } from './search-attributes';
 import type { Activities } from '../activities';
 import { machineRules, type MachineRules } from '../domain/machine-rules';
 import type { ApplicationMachineInput, ApplicationState } from '../machines/application.machine';
@@ -13,7 +25,7 @@ import {
 import { setHandlers } from './handlers';
 import { initialTransition } from 'xstate';
 import { applicationMachine } from '../machines/application.machine';
-import type { CommandMeta } from './messages';
+import { projectWorkflowId, type CommandMeta } from './messages';
 import { conditionOrTimer, startRun, type CarriedState, type Run, type Stepper } from './run';
 import { oneTransactionSteps, SYSTEM } from './steps';
 import { trusted } from './trust';
@@ -131,9 +143,27 @@ export async function applicationWorkflow(raw: ApplicationWorkflowInput): Promis
   }
 
   await condition(allHandlersFinished);
+  // A funded application's project is its own workflow, which outlives this one. Runs recorded before projects
+  // had a lifecycle ended here without starting one.
+  if (generation === 2 && run.state === 'funded' && patched('start-project')) await startProject(run);
   log.info('application closed', { state: run.state });
   const c = run.snapshot.context;
   return { applicationId, state: run.state, admittedCents: c.admittedCents, fundedCents: c.fundedCents };
+}
+
+async function startProject(run: Run) {
+  const c = run.snapshot.context;
+  const start = projectInputOf(c, { amountCents: c.fundedCents ?? 0, disbursedOn: c.disbursedOn ?? '' });
+  await startChild(projectWorkflow, {
+    workflowId: projectWorkflowId(run.applicationId),
+    args: [{ applicationId: run.applicationId, start }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [
+      { key: SA.projectState, value: 'in_progress' },
+      { key: SA.call, value: c.callId },
+    ],
+    staticSummary: `Project of ${run.applicationId} (${c.callId})`,
+  });
 }
 
 /** A first-generation run hands its state to a run of the current one: the register first, then the run. */

@@ -3,6 +3,9 @@ import type { Role } from '../domain/roles';
 import type { ApplicationContext, ApplicationState } from '../machines/application.machine';
 import type { Deadline } from '../machines/deadlines';
 import type { ApplicationCommand } from '../machines/events';
+import type { ProjectDeadline } from '../machines/project.deadlines';
+import type { ProjectCommand } from '../machines/project.events';
+import type { ProjectContext, ProjectState } from '../machines/project.machine';
 
 /*
  * The one place where the workflow's messages are defined; the HTTP API, the service and the tests import them.
@@ -50,6 +53,26 @@ export const viewQuery = defineQuery<WorkflowView>('view');
 export const budgetSignal = defineSignal('budgetChanged');
 /** Sent to applications of the first generation: take your state into a run of the current one. */
 export const upgradeSignal = defineSignal('upgrade');
+
+/** A command to a funded project, and where the project stands after it. */
+export interface ProjectCommandRequest {
+  event: ProjectCommand;
+  meta: CommandMeta;
+}
+export interface ProjectStepResult {
+  applicationId: string;
+  state: ProjectState;
+  seq: number;
+  deadline: ProjectDeadline | null;
+}
+export const projectCommandUpdate = defineUpdate<ProjectStepResult, [ProjectCommandRequest]>('project-command');
+export const projectCommandSignal = defineSignal<[ProjectCommandRequest]>('project-command');
+export const projectViewQuery = defineQuery<ProjectStepResult & { context: ProjectContext; final: boolean }>(
+  'project-view',
+);
+
+/** The project of an application is its own workflow, which outlives the application's. */
+export const projectWorkflowId = (applicationId: string) => `${applicationId}.project`;
 
 /** ApplicationFailure types the workflow raises: stable codes that clients map to messages and HTTP statuses. */
 export const FAILURE = {

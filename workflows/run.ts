@@ -139,7 +139,7 @@ export interface Stepper {
 }
 
 /** Runs message handlers one at a time so two decisions arriving together cannot interleave their steps. */
-function serialized() {
+export function serialized() {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(work: () => Promise<T>): Promise<T> => {
     const run = tail.then(work);

@@ -11,6 +11,8 @@ export const SA = {
   admittedCents: defineSearchAttributeKey('AdmittedCents', SearchAttributeType.INT),
   /** When the running deadline falls due; empty when none runs. */
   deadline: defineSearchAttributeKey('DeadlineAt', SearchAttributeType.DATETIME),
+  /** A funded project's state (its own workflow): in_progress, final_report_due, under_verification... */
+  projectState: defineSearchAttributeKey('ProjectState', SearchAttributeType.KEYWORD),
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

@@ -5,6 +5,7 @@ import type { EffectOutcome, StepContext } from './context';
 import { documentEffects } from './documents';
 import { preProjectEffects } from './pre-projects';
 import { sessionEffects } from './sessions';
+import { openProject } from '../project/steps';
 
 type Handlers = {
   [K in EffectName]: (ctx: StepContext, params: ApplicationEffects[K]) => Promise<EffectOutcome | void>;
@@ -17,6 +18,7 @@ const handlers: Handlers = {
   ...documentEffects,
   ...preProjectEffects,
   ...budgetEffects,
+  openProject,
 };
 
 export async function performEffect<K extends EffectName>(ctx: StepContext, effect: Extract<Effect, { type: K }>) {

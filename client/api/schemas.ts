@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { USER_ROLES } from '../../domain/roles';
 import { APPLICATION_STATES } from '../../machines/application.machine';
 import { DOCUMENT_KINDS, PreProjectSchema, SessionSchema } from '../../machines/events';
+import {
+  CostLineDecisionSchema,
+  FinalReportSchema,
+  InterimReportSchema,
+  ObservationsSchema,
+  PROJECT_DOCUMENT_KINDS,
+} from '../../machines/project.events';
+import { THEMES } from '../../domain/themes';
 import { COMMAND_TYPES } from '../../machines/permissions';
 import { ERROR_CODES } from '../errors';
 
@@ -205,3 +213,37 @@ export const UserSchema = z
     revoked_at: z.string().nullable(),
   })
   .describe('User');
+
+// ---------------------------------------------------------------------------------------------------------------
+// The funded project (rendicontazione)
+
+export const InterimReportBody = z.object({ report: InterimReportSchema }).strict();
+export const FinalReportBody = z.object({ report: FinalReportSchema }).strict();
+export const VerificationBody = z.object({ costLines: z.array(CostLineDecisionSchema).min(1).max(200) }).strict();
+export const RevocationBody = z
+  .object({ reasons: z.array(z.string().trim().min(1).max(2_000)).min(1).max(20) })
+  .strict();
+export const ObservationsBody = z.object({ observations: ObservationsSchema }).strict();
+export const ProjectDecisionBody = z.object({ decision: z.enum(['confirm', 'drop']), motivation }).strict();
+export const ExtensionBody = z
+  .object({ months: z.number().int().positive().max(60), reason: z.string().trim().min(1).max(2_000) })
+  .strict();
+export const RepaymentBody = z.object({ amountCents: z.number().int().positive(), repaidOn: isoDate }).strict();
+export const ProjectUploadBody = z
+  .object({
+    document: z
+      .object({
+        kind: z.enum(PROJECT_DOCUMENT_KINDS),
+        filename: z.string().trim().min(1).max(255),
+        contentBase64: z.base64({ error: 'the file as standard base64' }),
+      })
+      .strict(),
+  })
+  .strict();
+export const ImpactQuery = z
+  .object({
+    call: slug.optional(),
+    theme: z.enum(THEMES).optional(),
+    format: z.enum(['json', 'csv', 'indicators.csv']).default('json'),
+  })
+  .strict();

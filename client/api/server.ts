@@ -21,6 +21,7 @@ import { documentRoutes } from './routes/documents';
 import { mailRoutes } from './routes/mail';
 import { moneyRoutes } from './routes/money';
 import { peopleRoutes } from './routes/people';
+import { projectRoutes } from './routes/projects';
 import { systemRoutes } from './routes/system';
 import type { ApiContext, Route } from './routes';
 
@@ -49,6 +50,7 @@ function routeTable(): Route[] {
     ...documentRoutes,
     ...commissionRoutes,
     ...moneyRoutes,
+    ...projectRoutes,
     ...mailRoutes,
   );
   return routes;

@@ -48,12 +48,13 @@ export async function request<T>(
   headers: Record<string, string> = {},
 ): Promise<ApiAnswer<T>> {
   const url = apiUrl();
+  const bearer = token();
   let res: Response;
   try {
     res = await fetch(`${url}${route}`, {
       method,
       headers: {
-        authorization: `Bearer ${token()}`,
+        authorization: `Bearer ${bearer}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },

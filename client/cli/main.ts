@@ -5,6 +5,7 @@ import { applicationCommands } from './applications';
 import { importExportCommands } from './import-export';
 import { mailCommands } from './mail';
 import { moneyCommands } from './money';
+import { projectCommands } from './projects';
 import { exitCodeOf, reportError } from './output';
 import { CommanderError, outcome, usageError } from './program';
 import { userCommands } from './users';
@@ -41,6 +42,7 @@ export function program(): Command {
   applicationCommands(p);
   accompanimentCommands(p);
   moneyCommands(p);
+  projectCommands(p);
   importExportCommands(p);
   userCommands(p);
   mailCommands(p);

@@ -63,7 +63,9 @@ export class ApplicationService {
     const submittedOn = form.submittedOn ?? today;
     if (submittedOn > today || submittedOn < rules.opensOn) {
       const why = submittedOn > today ? 'is in the future' : `is before the call opened (${rules.opensOn})`;
-      throw new UserError('invalid_input', `submittedOn: ${submittedOn} ${why}`, [{ path: 'submittedOn', message: why }]);
+      throw new UserError('invalid_input', `submittedOn: ${submittedOn} ${why}`, [
+        { path: 'submittedOn', message: why },
+      ]);
     }
     const reasons = ineligibilityReasons(form, rules, this.deps.territory(rules.territory.comuniFile));
     const sizeClass = sizeClassOf(form, rules);

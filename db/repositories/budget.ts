@@ -147,7 +147,7 @@ async function record(
   movement: {
     callId: string;
     applicationId: string;
-    kind: 'reserve' | 'release' | 'adjust';
+    kind: 'reserve' | 'release' | 'adjust' | 'repay';
     amountCents: number;
     key: string;
   },
@@ -491,4 +491,28 @@ export async function budgetPlace(
   if (!row || (row.status !== 'reserved' && row.status !== 'waiting')) return null;
   if (row.status === 'reserved') return { status: 'reserved', position: null };
   return { status: 'waiting', position: await waitingPosition(db, row.call_id, row.queue_position) };
+}
+
+/**
+ * Money a funded project repays (a reduction, revocation or withdrawal after funding) goes back to its call: the
+ * committed amount shrinks by it, one `repay` movement records it, and the reserve list is promoted as far as it now
+ * fits. Idempotent by `key`: a retry reports the same promotions.
+ */
+export async function returnToCall(
+  db: Executor,
+  movement: { callId: string; applicationId: string; amountCents: number; key: string },
+): Promise<string[]> {
+  requireCents(movement.amountCents, 'a repayment', 1);
+  return inTransaction(db, async (trx) => {
+    await lockCall(trx, movement.callId);
+    const done = await trx
+      .selectFrom('budget_ledger')
+      .select('id')
+      .where('idempotency_key', '=', movement.key)
+      .executeTakeFirst();
+    if (done) return promotedBy(trx, movement.key);
+    await uncommit(trx, movement.callId, movement.amountCents);
+    await record(trx, { ...movement, kind: 'repay', amountCents: -movement.amountCents });
+    return promote(trx, movement.callId, movement.key);
+  });
 }

@@ -13,6 +13,7 @@ import { APPLICATION_TEMPLATES } from './applications';
 import { TemplateError, type AnyTemplate } from './common';
 import { DEADLINE_TEMPLATES } from './deadlines';
 import { layOut, type RenderedMail } from './layout';
+import { PROJECT_TEMPLATES } from './projects';
 import { SESSION_TEMPLATES } from './sessions';
 import { SIGN_IN_TEMPLATES } from './sign-in';
 
@@ -33,6 +34,7 @@ export const TEMPLATES = {
   ...SESSION_TEMPLATES,
   ...DEADLINE_TEMPLATES,
   ...SIGN_IN_TEMPLATES,
+  ...PROJECT_TEMPLATES,
 } satisfies Record<string, AnyTemplate>;
 
 export type TemplateName = keyof typeof TEMPLATES;
