@@ -11,6 +11,8 @@ import { dataConverter, FAILURE_CONVERTER_PATH } from './security/data-converter
 import { keyRingFor, type KeyRing } from './security/keyring';
 import { sessionLinks } from './security/links';
 import { temporalTls } from './security/tls';
+import { createLogger, installTemporalRuntime } from './observability/logger';
+import { startTracing, type Tracing } from './observability/tracing';
 
 export interface WorkerDeps {
   config: Config;
@@ -22,6 +24,8 @@ export interface WorkerDeps {
   taskQueue?: string;
   /** The activities' clock; tests move it forward to stand weeks after an assignment. */
   now?: () => Date;
+  /** OpenTelemetry's plugin when tracing is on (then the workflows are bundled with its interceptors). */
+  tracing?: Tracing | null;
 }
 
 /** The composition root: configuration, database, keys and Temporal connection in, a ready worker out. */
@@ -36,13 +40,16 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     links: sessionLinks(config.ID_SECRET),
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const bundle = deps.workflowBundle ?? (config.WORKFLOW_BUNDLE ? { codePath: config.WORKFLOW_BUNDLE } : undefined);
+  // A prebuilt bundle has no tracing interceptors: with tracing on, the workflows are bundled here with them.
+  const prebuilt = deps.tracing ? undefined : config.WORKFLOW_BUNDLE;
+  const bundle = deps.workflowBundle ?? (prebuilt ? { codePath: prebuilt } : undefined);
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     activities,
     dataConverter: dataConverter(deps.ring),
+    ...(deps.tracing ? { plugins: [deps.tracing.plugin] } : {}),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('./workflows') }),
     ...(config.WORKER_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
     ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS
@@ -84,18 +91,25 @@ export function startMailDelivery(config: Config, db: Db): Dispatcher | null {
 
 async function main() {
   const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'worker');
+  installTemporalRuntime(logger, config.WORKER_METRICS_BIND);
+  const tracing = startTracing('innosocialmetro-worker');
   const db = await openDatabase(config);
   const connection = await connectWorker(config);
-  const worker = await createWorker({ config, db, ring: keyRingFor(config), connection });
+  const worker = await createWorker({ config, db, ring: keyRingFor(config), connection, tracing });
   const mail = startMailDelivery(config, db);
   const target = describeTarget({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
-  console.log(`worker: task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}; database ${target}`);
+  logger.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, database: target },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {
     await mail?.stop();
     await connection.close();
     await db.destroy();
+    await tracing?.shutdown();
   }
 }
 

@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildApi } from '../client/api/server';
 import { TOKEN_FILE } from '../client/cli/http';
 import { connectClient } from '../client/service/temporal';
@@ -10,6 +9,7 @@ import { openDatabase } from '../db/open';
 import { countUsers, createUser } from '../db/repositories/users';
 import { startMailSink } from '../notifications/sink';
 import { keyRingFor } from '../security/keyring';
+import { createLogger, installTemporalRuntime } from '../observability/logger';
 import { connectWorker, createWorker, startMailDelivery } from '../worker';
 import { startDevServer } from './dev-server';
 
@@ -39,7 +39,7 @@ async function main() {
     TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? uiOrigin,
   });
   // Warnings and errors only: the worker's start-up chatter would bury the addresses printed below.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime(createLogger('warn', 'worker'), config.WORKER_METRICS_BIND);
   const ring = keyRingFor(config);
 
   say('starting the Temporal dev server...');

@@ -12,6 +12,9 @@ import { sessionLinks } from '../../security/links';
 import { issuesOf, UserError } from '../errors';
 import { ApplicationService } from '../service/applications';
 import { toUserError } from '../service/temporal-errors';
+import { REDACT } from '../../observability/logger';
+import { apiMetrics } from '../../observability/metrics';
+import type { Tracing } from '../../observability/tracing';
 import { authenticate } from './auth';
 import { fromUserError, problem, sendProblem } from './problem';
 import { accompanimentRoutes } from './routes/accompaniment';
@@ -34,6 +37,8 @@ export interface ApiDeps {
   rateLimit?: { perMinute: number; strictPerMinute: number };
   /** The pages' session cookie, once the pages exist: who is signed in. */
   sessionUser?: (req: FastifyRequest) => Promise<PublicUser | undefined>;
+  /** OpenTelemetry, when the environment asks for it (observability/tracing.ts). */
+  tracing?: Tracing | null;
   now?: () => Date;
 }
 
@@ -64,20 +69,12 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   throw new UserError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
-/** Fields of requests and logs that never reach a log line: credentials, links, and the people in bodies. */
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["idempotency-key"]',
-  'res.headers["set-cookie"]',
-];
-
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
-      redact: REDACT,
+      redact: { paths: REDACT, censor: '[redacted]' },
       // A company's link carries its token in the path: logged as /s/<redacted>.
       serializers: {
         req: (req) => ({ method: req.method, url: req.url.replace(/\/s\/[^/?]+/, '/s/<redacted>'), ip: req.ip }),
@@ -121,7 +118,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     global: true,
     max: limits.perMinute,
     timeWindow: '1 minute',
-    allowList: (req) => req.url === '/healthz',
+    allowList: (req) => req.url === '/healthz' || req.url === '/metrics',
     errorResponseBuilder: (_req, context) => {
       const p = problem('rate_limited', `too many requests: slow down and retry in ${Math.ceil(context.ttl / 1000)} s`);
       return Object.assign(new UserError('rate_limited', p.detail), { statusCode: 429 });
@@ -141,6 +138,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const mapped = toUserError(err);
     if (mapped.code === 'internal') req.log.error({ err }, 'internal error');
     return sendProblem(reply, fromUserError(mapped));
+  });
+  const metrics = apiMetrics(deps.db);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('not_found', `no route ${req.method} ${req.url}`)));
 
@@ -168,16 +173,18 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           if (r.url === '/codec/decode') reply.headers(codecCors(req.headers.origin) ?? {});
           const user = await authenticate(deps.db, req, r.access, deps.sessionUser);
           const meta = user ? { actor: user.id, role: user.role } : { actor: 'company', role: 'company' as const };
-          return r.handler({
-            params: parse(r.params, req.params, 'path'),
-            query: parse(r.query, req.query, 'query'),
-            body: parse(r.body, req.body ?? {}, 'body'),
-            user,
-            meta,
-            req,
-            reply,
-            api,
-          });
+          const call = () =>
+            r.handler({
+              params: parse(r.params, req.params, 'path'),
+              query: parse(r.query, req.query, 'query'),
+              body: parse(r.body, req.body ?? {}, 'body'),
+              user,
+              meta,
+              req,
+              reply,
+              api,
+            });
+          return deps.tracing ? deps.tracing.request(`${r.method} ${r.url}`, call) : call();
         },
       });
     }

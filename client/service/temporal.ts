@@ -3,6 +3,7 @@ import type { Config } from '../../config/env';
 import { dataConverter } from '../../security/data-converter';
 import type { KeyRing } from '../../security/keyring';
 import { temporalTls } from '../../security/tls';
+import type { Tracing } from '../../observability/tracing';
 import { UserError } from '../errors';
 
 /**
@@ -12,6 +13,7 @@ import { UserError } from '../errors';
 export async function connectClient(
   config: Config,
   ring: KeyRing,
+  tracing?: Tracing | null,
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
@@ -27,6 +29,11 @@ export async function connectClient(
       `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${(err as Error).message}`,
     );
   }
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(ring) });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(ring),
+    ...(tracing ? { plugins: [tracing.plugin] } : {}),
+  });
   return { client, close: () => connection.close() };
 }
