@@ -5,9 +5,11 @@ import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { connectDb } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
 import { FAILURE_CONVERTER_PATH } from '../../security/data-converter';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 
 declare global {
   var __devServer: DevServer | undefined;
+  var __embeddedPostgres: EmbeddedPostgres | undefined;
 }
 
 /**
@@ -31,6 +33,13 @@ export default async function globalSetup() {
   writeFileSync(bundlePath, bundle.code);
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  // No PostgreSQL given (a fresh clone on a laptop): one from the npm registry, so no suite is skipped.
+  if (!process.env.DATABASE_URL) {
+    const pg = (globalThis.__embeddedPostgres = await startEmbeddedPostgres());
+    process.env.DATABASE_URL = pg.url;
+    process.env.PG_BIN ??= pg.binDir;
+    process.env.PG_CTL_DATA ??= pg.dataDir;
+  }
   if (process.env.DATABASE_URL) {
     const db = await connectDb({ databaseUrl: process.env.DATABASE_URL, pgliteDir: 'memory://' });
     await migrateToLatest(db);
