@@ -12,7 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # Compiled once here, and the workflow code bundled once too (WORKFLOW_BUNDLE below), not at every worker start.
 RUN npx tsc -p tsconfig.build.json \
-  && node dist/scripts/build-workflow-bundle.js dist/workflow-bundle.js
+  && node dist/scripts/workflow-bundle.js dist/workflow-bundle.js
 
 FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production

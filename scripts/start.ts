@@ -12,6 +12,7 @@ import { keyRingFor } from '../security/keyring';
 import { createLogger, installTemporalRuntime } from '../observability/logger';
 import { connectWorker, createWorker, startMailDelivery } from '../worker';
 import { startDevServer } from './dev-server';
+import { cachedWorkflowBundle } from './workflow-bundle';
 
 /** Closed applications stay this long in Temporal's own UI; the register in PostgreSQL keeps them all for ever. */
 const RETENTION_DAYS = 30;
@@ -56,9 +57,10 @@ async function main() {
   say('opening the database...');
   const db = await openDatabase(config);
   const tokenNote = await ensureOperatorToken(db);
+  const bundle = await cachedWorkflowBundle(path.join(dataDir, 'bundles'), say);
   say('starting the worker and the API...');
   const connection = await connectWorker(config);
-  const worker = await createWorker({ config, db, ring, connection });
+  const worker = await createWorker({ config, db, ring, connection, workflowBundle: { codePath: bundle } });
   const { client, close: closeClient } = await connectClient(config, ring);
   const api = buildApi({ config, client, db, ring });
   const apiUrl = await api.listen({ host: config.API_HOST, port: config.API_PORT });

@@ -377,8 +377,8 @@ describe('the app services match the code', () => {
       const [buildStage] = dockerfileStages();
       const m = /node (dist\/\S+\.js) (dist\/\S+\.js)/.exec(buildStage!.body);
       expect(m).not.toBeNull();
-      expect(sourceOf(m![1]!)).toBe('scripts/build-workflow-bundle.ts');
-      expect(compiled('scripts/build-workflow-bundle.ts')).toBe(true);
+      expect(sourceOf(m![1]!)).toBe('scripts/workflow-bundle.ts');
+      expect(compiled('scripts/workflow-bundle.ts')).toBe(true);
       expect(dockerfileRuntimeEnv().WORKFLOW_BUNDLE).toBe(`/app/${m![2]}`);
       expect(dockerfileStages().at(-1)!.body).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     });
@@ -500,7 +500,7 @@ describe('the image holds every package its entry points load', () => {
     return found;
   }
 
-  test.each(['worker.ts', 'client/api/main.ts', 'db/migrate-main.ts', 'scripts/build-workflow-bundle.ts'])(
+  test.each(['worker.ts', 'client/api/main.ts', 'db/migrate-main.ts', 'scripts/workflow-bundle.ts'])(
     '%s',
     (entry) => {
       expect(devOnlyImports(entry)).toEqual([]);

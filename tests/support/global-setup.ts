@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { connectDb } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
-import { FAILURE_CONVERTER_PATH } from '../../security/data-converter';
+import { buildWorkflowBundle } from '../../scripts/workflow-bundle';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 
 declare global {
@@ -20,17 +19,10 @@ export default async function globalSetup() {
   const root = path.resolve(__dirname, '..', '..');
   const dir = path.join(root, '.data', 'test');
   mkdirSync(dir, { recursive: true });
-  const [server, bundle] = await Promise.all([
-    startDevServer(),
-    bundleWorkflowCode({
-      workflowsPath: path.join(root, 'workflows', 'index.ts'),
-      failureConverterPath: FAILURE_CONVERTER_PATH,
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } as never,
-    }),
-  ]);
+  const [server, bundle] = await Promise.all([startDevServer(), buildWorkflowBundle()]);
   globalThis.__devServer = server;
   const bundlePath = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  writeFileSync(bundlePath, bundle);
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   // No PostgreSQL given (a fresh clone on a laptop): one from the npm registry, so no suite is skipped.
