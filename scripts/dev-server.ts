@@ -85,6 +85,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // However this process ends (an uncaught error, process.exit), it must not leave the server holding the ports.
+  const orphanGuard = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.removeListener('exit', orphanGuard));
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

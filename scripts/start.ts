@@ -43,21 +43,22 @@ async function main() {
   installTemporalRuntime(createLogger('warn', 'worker'), config.WORKER_METRICS_BIND);
   const ring = keyRingFor(config);
 
-  say('starting the Temporal dev server...');
-  const server = await startDevServer({
-    port: temporalPort,
-    uiPort,
-    dbFile: path.join(dataDir, 'temporal.sqlite'),
-    uiCodecEndpoint: `${config.publicUrl}/codec`,
-    retentionDays: RETENTION_DAYS,
-  });
+  // The dev server, the database and the workflow bundle do not depend on one another: start them together.
+  say('starting the Temporal dev server, opening the database...');
+  const [server, db, bundle] = await Promise.all([
+    startDevServer({
+      port: temporalPort,
+      uiPort,
+      dbFile: path.join(dataDir, 'temporal.sqlite'),
+      uiCodecEndpoint: `${config.publicUrl}/codec`,
+      retentionDays: RETENTION_DAYS,
+    }),
+    openDatabase(config),
+    cachedWorkflowBundle(path.join(dataDir, 'bundles'), say),
+  ]);
   if (host !== '127.0.0.1' && host !== 'localhost')
     say(`note: dev server binds 127.0.0.1, TEMPORAL_ADDRESS says ${host}`);
-
-  say('opening the database...');
-  const db = await openDatabase(config);
   const tokenNote = await ensureOperatorToken(db);
-  const bundle = await cachedWorkflowBundle(path.join(dataDir, 'bundles'), say);
   say('starting the worker and the API...');
   const connection = await connectWorker(config);
   const worker = await createWorker({ config, db, ring, connection, workflowBundle: { codePath: bundle } });
@@ -79,11 +80,10 @@ InnoSocialMetro is running
 
 Ctrl-C stops everything.`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping`);
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string) => (stopping ??= shutDown(reason));
+  const shutDown = async (reason: string) => {
+    say(`${reason}: stopping`);
     try {
       await api.close();
       // The Temporal runtime also listens for SIGINT/SIGTERM and may have begun draining the worker already.
@@ -100,9 +100,12 @@ Ctrl-C stops everything.`);
     say('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  await running;
+  // `on`, not `once`: a second Ctrl-C while stopping must not kill the process before the dev server is down.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  // The Temporal runtime drains the worker on the same signals, so `running` may settle first: either way the
+  // orderly shutdown above runs to its end before the process exits.
+  await running.catch((err: unknown) => say(`worker stopped: ${err instanceof Error ? err.message : String(err)}`));
+  await stop('worker ended');
 }
 
 /**
