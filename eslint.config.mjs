@@ -50,4 +50,57 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Commands are validated at the doors and re-checked in the workflow against generated JSON schemas
+    // (workflows/check.ts): the zod schemas stay out of the workflow bundle, which every cached workflow pays for.
+    files: ['workflows/**/*.ts', 'machines/**/*.ts'],
+    ignores: ['machines/events.ts', 'machines/project.events.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Node built-ins are not deterministic; not in workflow code.',
+          })),
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*'],
+              message: 'Import activities with `import type` and call them through proxyActivities.',
+              allowTypeImports: true,
+            },
+            {
+              group: [
+                'zod',
+                '**/events',
+                '**/project.events',
+                '**/domain/application',
+                '**/domain/themes',
+                '**/domain/rules',
+              ],
+              message: 'zod schemas stay out of the workflow bundle; import their types only (`import type`).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // prettier formats to 120 columns; this catches what it cannot break (long strings, comments).
+    files: ['**/*.ts'],
+    rules: {
+      'max-len': [
+        'error',
+        {
+          code: 120,
+          ignoreUrls: true,
+          ignoreRegExpLiterals: true,
+          ignoreStrings: true,
+          ignoreTemplateLiterals: true,
+          ignorePattern: '^import ',
+        },
+      ],
+    },
+  },
 );

@@ -4,7 +4,7 @@ import type { Comune } from '../domain/eligibility';
 
 export const DEFAULT_COMUNI_FILE = 'data/comuni-citta-metropolitana-torino.csv';
 
-/** The comuni of a call's territory; by default the 312 of the Città metropolitana (data/README.md: source, licence). */
+/** The comuni of a call's territory; by default the 312 of the Città metropolitana (see data/README.md). */
 export function loadComuni(projectRoot: string, comuniFile = DEFAULT_COMUNI_FILE): Comune[] {
   const file = path.join(projectRoot, comuniFile);
   const [header, ...rows] = readFileSync(file, 'utf8').trim().split(/\r?\n/);

@@ -45,7 +45,7 @@ export async function storeBlob(db: Executor, bytes: Buffer): Promise<string> {
   return sha256;
 }
 
-/** The bytes of a stored document, checked against the digest they are filed under: damage is reported, never served. */
+/** A stored document's bytes, checked against the digest they are filed under: damage is reported, never served. */
 export async function readBlob(db: Executor, sha256: string): Promise<Buffer> {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new DocumentIntegrityError(`not a SHA-256 digest: ${sha256}`);
   const row = await db.selectFrom('document_blobs').select('content').where('sha256', '=', sha256).executeTakeFirst();

@@ -110,6 +110,12 @@ if (mode === 'start') {
   const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
   say('lint and type-check');
   run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+  run(process.execPath, [
+    path.join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+    '--check',
+    '--log-level=warn',
+    '.',
+  ]);
   run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', '.']);
   // PGlite loads its WebAssembly with a dynamic import, which jest's VM only allows with this flag.
   const r = spawnSync(

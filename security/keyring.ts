@@ -29,7 +29,7 @@ export const KeyRingFileSchema = z
 
 export class KeyRingError extends Error {}
 
-/** From the environment: a JSON file (PAYLOAD_KEYS_FILE) or inline `id:base64,...` (PAYLOAD_KEYS) + PAYLOAD_ACTIVE_KEY. */
+/** From the environment: a JSON file (PAYLOAD_KEYS_FILE) or `id:base64,...` (PAYLOAD_KEYS) + PAYLOAD_ACTIVE_KEY. */
 export function loadKeyRing(env: {
   PAYLOAD_KEYS_FILE?: string;
   PAYLOAD_KEYS?: string;

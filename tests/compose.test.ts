@@ -500,12 +500,9 @@ describe('the image holds every package its entry points load', () => {
     return found;
   }
 
-  test.each(['worker.ts', 'client/api/main.ts', 'db/migrate-main.ts', 'scripts/workflow-bundle.ts'])(
-    '%s',
-    (entry) => {
-      expect(devOnlyImports(entry)).toEqual([]);
-    },
-  );
+  test.each(['worker.ts', 'client/api/main.ts', 'db/migrate-main.ts', 'scripts/workflow-bundle.ts'])('%s', (entry) => {
+    expect(devOnlyImports(entry)).toEqual([]);
+  });
 
   /*
    * KNOWN BUG (issue 11): the CLI statically imports notifications/sink.ts, which imports smtp-server, a development

@@ -23,8 +23,6 @@ import {
   type FirstGenerationInput,
 } from './generation-1';
 import { setHandlers } from './handlers';
-import { initialTransition } from 'xstate';
-import { applicationMachine } from '../machines/application.machine';
 import { projectWorkflowId, type CommandMeta } from './messages';
 import { conditionOrTimer, startRun, type CarriedState, type Run, type Stepper } from './run';
 import { oneTransactionSteps, SYSTEM } from './steps';
@@ -46,8 +44,6 @@ export interface ApplicationWorkflowInput {
   /** Continue as new past this many history events (Temporal also suggests it before its 10,240-event warning). */
   continueAsNewAfterEvents?: number;
 }
-
-const defaultContext = (start: ApplicationMachineInput) => initialTransition(applicationMachine, start)[0].context;
 
 export interface ApplicationOutcome {
   applicationId: string;

@@ -1,4 +1,3 @@
-import type { Option } from 'commander';
 import { UserError } from '../errors';
 import { LIST_FILTERS, ListFilterSchema } from '../service/filters';
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect';
 import type { Executor } from '../../db/repositories/applications';
 import { deadlineOfRow } from '../../db/repositories/register';
-import { applicationMachine, type ApplicationContext, type ApplicationState } from '../../machines/application.machine';
+import { applicationMachine, type ApplicationState } from '../../machines/application.machine';
 import type { Deadline } from '../../machines/deadlines';
 import { allowedCommands, stateOf } from '../../machines/explain';
 import type { CommandType } from '../../machines/events';
