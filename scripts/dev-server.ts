@@ -9,6 +9,8 @@ export interface DevServer {
   address: string;
   uiUrl: string | null;
   binary: string;
+  /** The server's process id (the benchmark reads its CPU time from /proc). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
     binary: binary.path,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
