@@ -32,7 +32,7 @@ async function runsOf(id: string) {
   return runs.sort((a, b) => a.start - b.start);
 }
 
-test('a long accompaniment continues as new, handing its snapshot over, and the register goes on to the end', async () => {
+test('a long accompaniment continues as new, handing its snapshot over; the register goes on to the end', async () => {
   const id = await inAccompaniment(sys);
   const handle = sys.client.workflow.getHandle(id);
   const firstRun = (await handle.describe()).runId;
