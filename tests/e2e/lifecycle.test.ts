@@ -80,6 +80,17 @@ test('an application goes from submission to funded, and the register shows ever
 
   const funded = await send(sys, id, { type: 'RECORD_FUNDING', amountCents: 4_000_000, disbursedOn: dayFromToday(0) });
   expect(funded).toMatchObject({ state: 'funded', deadline: null });
+  // Final: no deadline runs, and the UI's search attributes say so.
+  const closed = (await handle(id).describe()).typedSearchAttributes;
+  expect(closed.get(SA.state)).toBe('funded');
+  expect(closed.get(SA.deadline)).toBeUndefined();
+  // Upserted only when one moved (assigned, completed, pre-project in, forwarded, admitted, funded), each an event;
+  // the SDK's own upsert of the patch marker aside.
+  const { events } = await handle(id).fetchHistory();
+  const upserted = events!
+    .map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+    .filter((keys) => keys.length > 0 && !keys.includes('TemporalChangeVersion'));
+  expect(upserted).toHaveLength(6);
   await expect(outcome(id)).resolves.toEqual({
     applicationId: id,
     state: 'funded',
