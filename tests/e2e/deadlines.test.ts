@@ -142,7 +142,7 @@ test('a lapse after admission frees the reserved money', async () => {
   expect(await reminders(id)).toEqual(['funding/14/operator', 'funding/3/operator']);
 });
 
-test('where the rules say so, a missed commission deadline is escalated to the operators instead of lapsing', async () => {
+test('where the rules say so, a missed commission deadline is escalated to the operators, not lapsed', async () => {
   writeFileSync(
     path.join(sys.config.CALLS_DIR, `${sys.callId}.v2.json`),
     JSON.stringify({
