@@ -46,7 +46,7 @@ async function forget(id: string) {
 const list = (filter: Record<string, string>) =>
   listApplications(sys.db, ListFilterSchema.parse({ call: sys.callId, ...filter }));
 
-test('closed applications deleted from Temporal are still in show, list and export, and cannot apply again', async () => {
+test('closed applications deleted from Temporal stay in show, list and export; applying again is refused', async () => {
   const rejected = await inCommission(sys);
   await decide(sys, rejected, 'REJECT', 'Impact not measurable.');
   const funded = await admitted(sys);
@@ -110,7 +110,7 @@ test('closed applications deleted from Temporal are still in show, list and expo
   });
 }, 180_000);
 
-test('an application whose workflow never started (a crash after the commit) is started by the next apply', async () => {
+test('an application whose workflow never started (crash after the commit) is started by the next apply', async () => {
   // The register's transaction commits, then Temporal cannot be reached.
   const unreachable = { workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: ECONNREFUSED')) } };
   const crashing = new ApplicationService({
