@@ -82,7 +82,7 @@ async function stillWorks(id: string) {
   expect((await sys.view(id)).timeline.at(-2)).toMatchObject({ event: 'LOG_SESSION', actor: PEOPLE.consultant.actor });
 }
 
-test('a plain Update sent with the temporal CLI is refused, with no transition, audit row or database write', async () => {
+test('a plain Update from the temporal CLI is refused: no transition, no audit row, no database write', async () => {
   const id = await inAccompaniment(sys);
   const before = await registerState(id);
   const events = (await history(id)).length;
