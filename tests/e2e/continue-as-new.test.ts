@@ -17,16 +17,17 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-/** Every run of one workflow id, oldest first, with its history's length. */
+/** Every run of one workflow id, oldest first: its status (from the run itself, not the lagging list) and length. */
 async function runsOf(id: string) {
   const runs: { runId: string; status: string; events: number; start: number }[] = [];
   for await (const wf of sys.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
-    const history = await sys.client.workflow.getHandle(id, wf.runId).fetchHistory();
+    const handle = sys.client.workflow.getHandle(id, wf.runId);
+    const [described, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
     runs.push({
       runId: wf.runId,
-      status: wf.status.name,
+      status: described.status.name,
       events: history.events?.length ?? 0,
-      start: wf.startTime.getTime(),
+      start: described.startTime.getTime(),
     });
   }
   return runs.sort((a, b) => a.start - b.start);
