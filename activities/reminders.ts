@@ -39,6 +39,17 @@ export function reminderActivities(deps: ActivityDeps) {
             recipient: r,
           } as never);
         }
+        if (input.daysBefore === 0) {
+          // Escalated instead of lapsing: the deadline stops running in the register as it does in the workflow,
+          // so the next step of the same state does not bring the missed deadline back.
+          await trx
+            .updateTable('applications')
+            .set({ deadline_kind: null, deadline_at: null })
+            .where('id', '=', input.applicationId)
+            .where('deadline_kind', '=', kind)
+            .where('deadline_at', '=', new Date(dueAt))
+            .execute();
+        }
         return recipients.length;
       });
     },

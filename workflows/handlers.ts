@@ -73,7 +73,7 @@ export function setHandlers(run: Run, stepper: Stepper) {
     commandUpdate,
     (raw) =>
       run.exclusive(async () => {
-        const request = trusted<CommandRequest>(raw, 'command');
+        const request = trusted<CommandRequest>(raw, 'command', run.generation);
         if (upgradingInstead(run)) throw movingOn();
         const event = parse(run, request);
         // Runs recorded before roles were checked here accepted such commands, and must replay as they ran.
@@ -98,7 +98,7 @@ export function setHandlers(run: Run, stepper: Stepper) {
     run.exclusive(async () => {
       const type = typeof (raw as Partial<CommandRequest>)?.event?.type === 'string' ? raw.event.type : 'unknown';
       try {
-        const request = trusted<CommandRequest>(raw, 'command');
+        const request = trusted<CommandRequest>(raw, 'command', run.generation);
         if (upgradingInstead(run)) throw movingOn();
         const event = parse(run, request);
         if (run.generation === 2 || patched('commands-by-role')) authorize(request, event);

@@ -35,8 +35,10 @@ const same = (a: unknown, b: unknown) =>
  * moved (each upsert is a history event); 'all' upserts every one, as the first generation always did.
  */
 export function publisher() {
-  const typed = workflowInfo().typedSearchAttributes;
   return (mode: 'all' | 'changed', now: Published) => {
+    // Read afresh each time: an upsert replaces workflowInfo() with a new copy, and comparing with the attributes
+    // the run started with re-sent unchanged values and never cleared one (the deadline) that the start lacked.
+    const typed = workflowInfo().typedSearchAttributes;
     const pairs = searchAttributes(now);
     const changed = mode === 'all' ? pairs : pairs.filter((p) => !same(typed.get(p.key as never) ?? null, p.value));
     if (changed.length > 0) upsertSearchAttributes(changed);

@@ -38,9 +38,12 @@ const { applyStep, syncBudget } = proxyLocalActivities<Activities>({
   },
 });
 
-/** A mistake in what was sent (bad session, unknown consultant, wrong code): the sender hears it, nothing changes. */
+/**
+ * A mistake in what was sent (bad session, unknown consultant, wrong code): the sender hears it, nothing changes.
+ * A regular activity's failure arrives wrapped in an ActivityFailure; a local activity's arrives as it was thrown.
+ */
 export function asInvalidCommand(err: unknown): unknown {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) || !INPUT_ERROR_TYPES.includes(cause.type ?? '')) return err;
   const problems = (cause.details?.[0] as FieldProblem[] | undefined) ?? [{ path: 'event', message: cause.message }];
   return ApplicationFailure.create({

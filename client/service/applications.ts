@@ -82,8 +82,11 @@ export class ApplicationService {
     };
     const registered = await this.register(form, machine, meta);
     if (!registered) {
-      // A crash between this commit and the start would leave a row without its workflow: starting it again mends that.
-      await this.start(applicationId, machine, reasons, meta).catch(() => undefined);
+      // A crash between this commit and the start would leave a row without its workflow: starting it again mends
+      // that. Only while its first step is unrecorded: a workflow that ran and was deleted by retention must not
+      // come back (it would start over from `submitted` while the register holds the application's real state).
+      if (await this.neverStarted(applicationId))
+        await this.start(applicationId, machine, reasons, meta).catch(() => undefined);
       throw new UserError(
         'already_applied',
         `this company has already applied to this call: application ${applicationId}`,
@@ -92,6 +95,15 @@ export class ApplicationService {
     await this.start(applicationId, machine, reasons, meta);
     await untilRecorded(this.deps.db, applicationId, 1);
     return { applicationId, eligible: reasons.length === 0, reasons, sizeClass };
+  }
+
+  private async neverStarted(applicationId: string): Promise<boolean> {
+    const row = await this.deps.db
+      .selectFrom('applications')
+      .select('last_seq')
+      .where('id', '=', applicationId)
+      .executeTakeFirst();
+    return row?.last_seq === 0;
   }
 
   private rulesFor(form: ApplicationForm) {

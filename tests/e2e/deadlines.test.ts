@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { ApplicationCommand } from '../../machines/events';
-import type { CommandMeta } from '../../workflows/messages';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { preProject, rules2023, session } from '../support/fixtures';
-import { actorFor } from '../support/actors';
-import { confirmationCode } from '../support/system';
+import { budgetOverview } from '../../db/repositories/budget';
+import { romeToday } from '../../domain/rome';
+import { SA } from '../../workflows/search-attributes';
+import { preProject, rules2023 } from '../support/fixtures';
+import { assign, confirmedSession, decide, registered, send } from '../support/journeys';
+import { PEOPLE } from '../support/people';
 import { startTimeSkippingSystem, type TimeSkippingSystem } from '../support/time-skipping';
 
-const operator: CommandMeta = { actor: 'op', role: 'operator' };
+const DAY = 86_400_000;
 let sys: TimeSkippingSystem;
 
 beforeAll(async () => {
@@ -18,37 +18,32 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const send = (id: string, e: ApplicationCommand) => sys.service.send(id, e, actorFor(e));
+const serverNow = () => sys.env.currentTimeMs();
 
+/**
+ * Assigned on the test server's day: its clock runs ahead of the machine's as each test skips weeks. The
+ * activities' clock stands a month after the server's: sessions on the server's next days are then past.
+ */
 async function inAccompaniment(): Promise<string> {
-  const { applicationId: id } = await sys.service.apply(sys.form(), operator);
-  for (let i = 0; i < 100 && (await sys.service.view(id)).facts.eligibility === 'pending'; i++) await sys.env.sleep(10);
-  await send(id, {
-    type: 'ASSIGN_BODY',
-    implementingBody: 'ashoka-italia',
-    consultant: { name: 'Luca', email: `luca.${randomUUID().slice(0, 8)}@ashoka.example.org` },
-  });
+  await sys.syncClock(30);
+  const id = await registered(sys);
+  await assign(sys, id, 'ashoka-italia', romeToday(new Date(await serverNow())));
   return id;
 }
 
 async function inCommission(): Promise<string> {
   const id = await inAccompaniment();
   const day = await sys.syncClock(30);
-  await send(id, { type: 'LOG_SESSION', session: session(day, '09:00', '17:00') });
-  await send(id, {
-    type: 'CONFIRM_SESSION',
-    date: day,
-    start: '09:00',
-    code: await confirmationCode(sys.db, id, day, '09:00'),
-  });
-  for (const e of [
-    { type: 'COMPLETE_ACCOMPANIMENT' },
-    { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
-    { type: 'FORWARD_TO_COMMISSION' },
-  ] as ApplicationCommand[]) {
-    await send(id, e);
-  }
+  await confirmedSession(sys, id, day, '09:00', '17:00');
+  await send(sys, id, { type: 'COMPLETE_ACCOMPANIMENT' });
+  await send(sys, id, { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }, PEOPLE.consultant);
+  await send(sys, id, { type: 'FORWARD_TO_COMMISSION' });
   return id;
+}
+
+/** Skips the test server's time to `daysBefore` the instant `dueAt` (negative: after it). */
+async function skipTo(dueAt: string, daysBefore: number) {
+  await sys.env.sleep(Math.max(1, Date.parse(dueAt) - daysBefore * DAY - (await serverNow())));
 }
 
 /** The reminders and escalations queued so far for one application, as "kind/daysBefore/audience". */
@@ -72,68 +67,82 @@ async function reminders(id: string): Promise<string[]> {
 
 test('the accompaniment deadline reminds 14 and 3 days before, each once, then lapses the application', async () => {
   const id = await inAccompaniment();
-  const due = Date.parse((await sys.service.view(id)).deadline!.dueAt);
-  const until = async (daysBefore: number) =>
-    sys.env.sleep(Math.max(1, due - daysBefore * 86_400_000 - (await sys.env.currentTimeMs())));
+  const { deadline } = await sys.view(id);
+  expect(deadline).toMatchObject({ kind: 'accompaniment' });
+  // 120 days from the assignment, the rules say.
+  expect(Date.parse(deadline!.dueAt) - (await serverNow())).toBeGreaterThan(119 * DAY);
+  const dueAt = deadline!.dueAt;
 
-  await until(14.01);
+  await skipTo(dueAt, 14.01);
   expect(await reminders(id)).toEqual([]);
-  await until(13.99);
+  await skipTo(dueAt, 13.99);
   expect(await reminders(id)).toEqual(['accompaniment/14/company', 'accompaniment/14/consultant']);
-  await until(3.01);
+  await skipTo(dueAt, 3.01);
   expect(await reminders(id)).toHaveLength(2);
-  await until(2.99);
+  await skipTo(dueAt, 2.99);
   expect(await reminders(id)).toEqual([
     'accompaniment/14/company',
     'accompaniment/14/consultant',
     'accompaniment/3/company',
     'accompaniment/3/consultant',
   ]);
-  expect((await sys.service.view(id)).state).toBe('accompaniment');
 
-  await until(0.01);
-  expect((await sys.service.view(id)).state).toBe('accompaniment');
-  await until(-0.01);
-  const lapsed = await sys.service.view(id);
+  await skipTo(dueAt, 0.01);
+  expect((await sys.view(id)).state).toBe('accompaniment');
+  await skipTo(dueAt, -0.01);
+  const lapsed = await sys.view(id);
   expect(lapsed).toMatchObject({
     state: 'lapsed',
     final: true,
+    deadline: null,
     facts: { closingReason: expect.stringMatching(/deadline "accompaniment" passed/) },
   });
+  // Recorded by the system at the moment the timer fired, on the workflow's clock.
+  const lapse = lapsed.timeline.at(-1)!;
+  expect(lapse).toMatchObject({ event: 'LAPSE', role: 'system', from: 'accompaniment', to: 'lapsed' });
+  expect(Date.parse(lapse.at)).toBeGreaterThanOrEqual(Date.parse(dueAt));
+  expect(Date.parse(lapse.at) - Date.parse(dueAt)).toBeLessThan(DAY / 50);
   expect(await reminders(id)).toHaveLength(4);
+  expect((await sys.env.client.workflow.getHandle(id).describe()).status.name).toBe('COMPLETED');
 });
 
 test('a decision before the deadline cancels it: no later reminder, no lapse', async () => {
   const id = await inCommission();
-  const view = await sys.service.view(id);
-  expect(view.deadline?.kind).toBe('commission_decision');
-  const due = Date.parse(view.deadline!.dueAt);
-  await sys.env.sleep(due - 10 * 86_400_000 - (await sys.env.currentTimeMs()));
+  const { deadline } = await sys.view(id);
+  expect(deadline?.kind).toBe('commission_decision');
+  await skipTo(deadline!.dueAt, 10);
   expect(await reminders(id)).toEqual(['commission_decision/14/commission', 'commission_decision/14/operator']);
-  expect((await send(id, { type: 'APPROVE', motivation: 'in time' }))?.state).toBe('admitted');
+  expect(await decide(sys, id, 'APPROVE', 'in time')).toMatchObject({ state: 'admitted' });
   // Past the old due date: the commission's 3-day reminder and its lapse must never come.
-  await sys.env.sleep(20 * 86_400_000);
+  await sys.env.sleep(20 * DAY);
   expect(await reminders(id)).toEqual(['commission_decision/14/commission', 'commission_decision/14/operator']);
-  expect((await sys.service.view(id)).state).toBe('admitted');
+  expect(await sys.view(id)).toMatchObject({ state: 'admitted', deadline: { kind: 'funding' } });
 });
 
 test('a lapse after admission frees the reserved money', async () => {
   const id = await inCommission();
-  await send(id, { type: 'APPROVE', motivation: 'ok' });
-  const admitted = await sys.service.view(id);
+  await decide(sys, id, 'APPROVE', 'ok');
+  const admitted = await sys.view(id);
   expect(admitted).toMatchObject({ facts: { budget: 'reserved' }, deadline: { kind: 'funding' } });
-  await sys.env.sleep(Date.parse(admitted.deadline!.dueAt) - (await sys.env.currentTimeMs()) + 60_000);
-  expect((await sys.service.view(id)).state).toBe('lapsed');
+  const reservedIds = async () => (await budgetOverview(sys.db, sys.callId))!.reserved.map((r) => r.applicationId);
+  expect(await reservedIds()).toContain(id);
+  await skipTo(admitted.deadline!.dueAt, -0.01);
+  expect(await sys.view(id)).toMatchObject({
+    state: 'lapsed',
+    final: true,
+    facts: { closingReason: expect.stringMatching(/deadline "funding" passed/) },
+  });
   const row = await sys.db
     .selectFrom('budget_reservations')
     .select('status')
     .where('application_id', '=', id)
     .executeTakeFirstOrThrow();
   expect(row.status).toBe('released');
+  expect(await reservedIds()).not.toContain(id);
   expect(await reminders(id)).toEqual(['funding/14/operator', 'funding/3/operator']);
 });
 
-test('where the rules say so, a missed commission deadline is escalated to the operators instead of lapsing', async () => {
+test('where the rules say so, a missed commission deadline is escalated to the operators, not lapsed', async () => {
   writeFileSync(
     path.join(sys.config.CALLS_DIR, `${sys.callId}.v2.json`),
     JSON.stringify({
@@ -144,10 +153,8 @@ test('where the rules say so, a missed commission deadline is escalated to the o
     }),
   );
   const id = await inCommission();
-  const due = Date.parse((await sys.service.view(id)).deadline!.dueAt);
-  await sys.env.sleep(due - (await sys.env.currentTimeMs()) + 60_000);
-  const view = await sys.service.view(id);
-  expect(view).toMatchObject({ state: 'commission', deadline: null, rulesVersion: 2 });
+  await skipTo((await sys.view(id)).deadline!.dueAt, -0.01);
+  expect(await sys.view(id)).toMatchObject({ state: 'commission', rulesVersion: 2 });
   expect(await reminders(id)).toEqual([
     'commission_decision/14/commission',
     'commission_decision/14/operator',
@@ -155,5 +162,15 @@ test('where the rules say so, a missed commission deadline is escalated to the o
     'commission_decision/3/operator',
     'commission_decision/0/operator',
   ]);
-  expect((await send(id, { type: 'APPROVE', motivation: 'late but valid' }))?.state).toBe('admitted');
+  // No deadline runs any more, in the register, in the workflow and in the Temporal UI's search attribute.
+  expect(await sys.view(id)).toMatchObject({ deadline: null });
+  const handle = sys.env.client.workflow.getHandle(id);
+  expect((await handle.describe()).typedSearchAttributes.get(SA.deadline)).toBeUndefined();
+  // A step in the same state does not bring the missed deadline back: escalated once, a month later still once.
+  const member = PEOPLE.members[0];
+  await send(sys, id, { type: 'DECLARE_CONFLICT', member: member.actor, conflicted: false }, member);
+  expect(await sys.view(id)).toMatchObject({ state: 'commission', deadline: null });
+  await sys.env.sleep(30 * DAY);
+  expect(await reminders(id)).toHaveLength(5);
+  expect(await decide(sys, id, 'APPROVE', 'late but valid')).toMatchObject({ state: 'admitted' });
 });

@@ -41,6 +41,30 @@ test('the corpus holds histories from before and after the patched() change', ()
   expect(confirming.length).toBeGreaterThan(patchedRuns.length);
 });
 
+test('the corpus holds histories of both generations: activities per transition, and one local step each', () => {
+  const activities = (h: ReturnType<typeof histories>[number]) =>
+    (h.history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  // A local activity's marker names its type in core's own plain JSON payload (the result beside it is encrypted).
+  const localActivities = (h: ReturnType<typeof histories>[number]) =>
+    (h.history.events ?? []).flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : null;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+    });
+  const all = histories();
+  const first = all.filter((h) => activities(h).includes('recordTransition'));
+  const second = all.filter((h) => localActivities(h).includes('applyStep'));
+  expect(first.length).toBeGreaterThan(0);
+  expect(second.length).toBeGreaterThan(0);
+  // Never both in one run: a run is of one generation (a first-generation run moves on by continuing as new).
+  expect(first.filter((h) => second.includes(h))).toEqual([]);
+  // Each generation has finished and still open runs to replay.
+  for (const generation of [first, second]) {
+    expect(generation.some((h) => h.workflowId.endsWith('-completed.json'))).toBe(true);
+    expect(generation.some((h) => h.workflowId.endsWith('-running.json'))).toBe(true);
+  }
+});
+
 test('every recorded history replays on the current workflow code without a determinism error', async () => {
   const results = Worker.runReplayHistories(
     // With the codec production runs: histories recorded before encryption replay with every payload marked.

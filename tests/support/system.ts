@@ -33,6 +33,11 @@ export interface TestSystem {
   /** The application as the register holds it (what `show` and the API read). */
   view(applicationId: string): ReturnType<typeof applicationView>;
   worker: Worker;
+  /**
+   * A deploy: the worker stops and another starts on the same task queue, it and the client (and so the service)
+   * with `ring`; the database, the call and the configuration stay.
+   */
+  restart(ring: KeyRing): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +69,8 @@ export async function startTestSystem(
     budgetCents?: number;
     env?: Record<string, string>;
     rules?: Partial<CallRules>;
+    /** The payload keys of the worker and the client; the tests' fixed ring unless given. */
+    ring?: KeyRing;
   } = {},
 ): Promise<TestSystem> {
   if (!runtimeInstalled) {
@@ -78,42 +85,53 @@ export async function startTestSystem(
     ...(options.budgetCents !== undefined ? { budgetCents: options.budgetCents } : {}),
   };
   const { config, callId } = testConfig(address, options.env, rules);
-  const ring = testKeyRing();
   const db = await openTestDb(e2eBackend);
   const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
   // Accompaniment spans weeks: the activities' clock runs ahead so sessions dated after the assignment are past.
   const offset = (options.clockOffsetDays ?? 0) * 86_400_000;
   const now = () => new Date(Date.now() + offset);
-  const worker = await createWorker({
-    config,
-    db,
-    ring,
-    connection: nativeConnection,
-    workflowBundle: { codePath: bundle },
-    now,
-  });
-  const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, dataConverter: dataConverter(ring) });
-  return {
+  /** A worker, the client and the service, all with one key ring. */
+  async function withKeys(ring: KeyRing) {
+    const worker = await createWorker({
+      config,
+      db,
+      ring,
+      connection: nativeConnection,
+      workflowBundle: { codePath: bundle! },
+      now,
+    });
+    const client = new Client({ connection, dataConverter: dataConverter(ring) });
+    const service = new ApplicationService({ config, client, db, territory: territoryLoader(config.projectRoot) });
+    return { ring, worker, running: worker.run(), client, service };
+  }
+  let current = await withKeys(options.ring ?? testKeyRing());
+  const system: TestSystem = {
     config,
     callId,
     form: (overrides = {}) => applicationForm({ callId, ...overrides }),
     db,
-    ring,
-    client,
-    service: new ApplicationService({ config, client, db, territory: territoryLoader(config.projectRoot) }),
+    ring: current.ring,
+    client: current.client,
+    service: current.service,
     view: (id) => applicationView(db, id),
-    worker,
+    worker: current.worker,
+    async restart(ring) {
+      current.worker.shutdown();
+      await current.running;
+      current = await withKeys(ring);
+      Object.assign(system, { ring, worker: current.worker, client: current.client, service: current.service });
+    },
     async stop() {
-      await recordHistories(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
-      worker.shutdown();
-      await running;
+      await recordHistories(current.client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
+      current.worker.shutdown();
+      await current.running;
       await connection.close();
       await nativeConnection.close();
       await db.destroy();
     },
   };
+  return system;
 }
 
 /** The code the company received for a session: read from the outbox message that carries it (before it is sent). */
