@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { EncryptionCodec } from '../../../security/codec';
-import { docsPage, openApiDocument } from '../openapi';
+import { openApiDocument } from '../openapi';
 import { route, type Route } from '../routes';
 import { CodecBody, HealthSchema } from '../schemas';
 
@@ -34,17 +34,6 @@ export function systemRoutes(all: () => readonly Route[]): Route[] {
       access: 'public',
       summary: 'This API, as OpenAPI 3.1',
       handler: async ({ req }) => openApiDocument(`${req.protocol}://${req.host}`, all()),
-    }),
-    route({
-      method: 'GET',
-      url: '/docs',
-      access: 'public',
-      summary: 'The API reference, for people',
-      produces: 'text/html',
-      handler: async ({ req, reply }) => {
-        reply.type('text/html; charset=utf-8');
-        return docsPage(openApiDocument(`${req.protocol}://${req.host}`, all()));
-      },
     }),
     route({
       method: 'POST',
