@@ -1,8 +1,6 @@
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { pinnedRules } from '../../config/calls';
@@ -18,7 +16,7 @@ import { ApplicationService } from '../service/applications';
 import { toUserError } from '../service/temporal-errors';
 import { SESSION_COOKIE } from '../pages/context';
 import { pagesPlugin } from '../pages/plugin';
-import { openApiDocument } from './openapi';
+import { docsPlugin } from './docs';
 import { authenticate } from './auth';
 import { parse } from './parse';
 import { fromUserError, problem, sendProblem } from './problem';
@@ -217,28 +215,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     });
   });
 
-  // The interactive reference over the same OpenAPI document, its assets served from the package (no CDN).
-  void app.register(async (scope) => {
-    await scope.register(swagger, {
-      mode: 'static',
-      specification: { document: openApiDocument(config.publicUrl, routes) as never },
-    });
-    await scope.register(swaggerUi, {
-      routePrefix: '/docs',
-      // Swagger UI sets style attributes from its script: allowed here, on the reference only.
-      staticCSP:
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-        "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; " +
-        "form-action 'self'",
-      uiConfig: {
-        docExpansion: 'list',
-        tryItOutEnabled: true,
-        displayRequestDuration: true,
-        persistAuthorization: false,
-      },
-      transformSpecification: (_spec, req) => openApiDocument(`${req.protocol}://${req.host}`, routes),
-    });
-  });
+  // The interactive reference over /openapi.json, its assets served from the package (no CDN).
+  void app.register(docsPlugin);
 
   void app.register(pagesPlugin, {
     deps: { api, routes, sessionUser: cookieUser, secureCookies },
