@@ -159,6 +159,17 @@ function reasonInWords(reason: string, locale: Locale): { field?: string; text: 
       },
     ];
   }
+  if (/^a session starting .* is already logged$/.test(reason)) {
+    return [
+      {
+        field: 'start',
+        text: t(
+          'Una sessione che inizia a quest’ora è già registrata.',
+          'A session starting at this time is already logged.',
+        ),
+      },
+    ];
+  }
   if ((m = /^loan\.(\w+): (.+)$/.exec(reason))) return [{ field: `loan.${m[1]}`, text: m[2]! }];
   if ((m = /^verified accompaniment hours are (.+?), the rules require at least (.+?)(?: \(|$)/.exec(reason))) {
     return [

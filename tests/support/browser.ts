@@ -50,9 +50,13 @@ export interface CheckedPage extends Page {
   cspViolations: string[];
 }
 
-/** A tab that reaches 127.0.0.1 only and remembers CSP violations. */
-export async function openTab(browser: Browser): Promise<CheckedPage> {
-  const page = (await browser.newPage()) as CheckedPage;
+/**
+ * A tab that reaches 127.0.0.1 only and remembers CSP violations; `ownCookies` gives it a context of its own
+ * (another person signed in beside the first).
+ */
+export async function openTab(browser: Browser, ownCookies = false): Promise<CheckedPage> {
+  const context = ownCookies ? await browser.createBrowserContext() : browser.defaultBrowserContext();
+  const page = (await context.newPage()) as CheckedPage;
   page.cspViolations = [];
   await page.setRequestInterception(true);
   page.on('request', (request) => {
