@@ -12,6 +12,7 @@ import {
   PreProjectBody,
   SessionBody,
   SessionSlotBody,
+  CompanyAnswerSchema,
 } from '../schemas';
 import { assertReadable } from '../visibility';
 import { applicationView } from '../../service/register';
@@ -128,6 +129,7 @@ export const accompanimentRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/applications/:id/sessions/confirm',
+    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company confirms a session with the single-use code from its e-mail (the code is the credential)',
@@ -138,6 +140,7 @@ export const accompanimentRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/applications/:id/sessions/dispute',
+    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company says, with the code from its e-mail, that a logged session did not take place',
