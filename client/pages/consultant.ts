@@ -21,7 +21,7 @@ import {
 } from './layout';
 import { requireUser, runRoute, send, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, THEME_LABELS } from './labels';
-import { explain, STATE_NAMES } from './refusals';
+import { discardedInWords, explain, STATE_NAMES } from './refusals';
 
 type Form = Record<string, unknown>;
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : Array.isArray(v) ? text(v[0]) : '');
@@ -295,7 +295,8 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
       ${t('minime', 'minimum')}</strong
     >${
       facts.discardedSessions.length
-        ? html` — ${t('non contate', 'not counted')}: ${facts.discardedSessions.join('; ')}`
+        ? html` — ${t('non contate', 'not counted')}:
+          ${facts.discardedSessions.map((d) => discardedInWords(d, p.locale)).join('; ')}`
         : ''
     }
   </p>`;

@@ -289,3 +289,24 @@ export function explain(err: UserError, locale: Locale): Explained {
   }
   return out;
 }
+
+/** Why a logged session does not count (the hours' verification), in the page's language. */
+export function discardedInWords(reason: string, locale: Locale): string {
+  if (locale === 'en') return reason;
+  return reason
+    .replace(/: is not yet confirmed by the company$/, ": non ancora confermata dall'impresa")
+    .replace(/: is in the future$/, ': è nel futuro')
+    .replace(
+      /: is before the implementing body was assigned on (\S+)$/,
+      ": precede l'assegnazione del soggetto attuatore ($1)",
+    )
+    .replace(/: overlaps the company's session (.+)$/, ": si sovrappone alla sessione dell'impresa $1")
+    .replace(
+      /: consultant \S+ was in another company's session (.+)$/,
+      ": il consulente era in una sessione di un'altra impresa ($1)",
+    )
+    .replace(
+      /: only (\d+) of (\d+) minutes count, at most (\d+) h a day$/,
+      ': contano solo $1 minuti su $2, al massimo $3 ore al giorno',
+    );
+}

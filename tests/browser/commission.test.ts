@@ -210,3 +210,28 @@ test('the tally shows once the quorum is reached; English on request', async () 
   expect(await accessibilityProblems(tab)).toEqual([]);
   await tab.browserContext().close();
 });
+
+test('/docs is the interactive reference from local assets: authorize with a token, try a call', async () => {
+  const tab = await openTab(ps.browser, true);
+  expect(await go(tab, `${ps.base}/docs`)).toBe(200);
+  await tab.waitForSelector('.swagger-ui button.authorize', { timeout: 30_000 });
+  expect(await tab.$eval('.swagger-ui', (s) => (s as HTMLElement).innerText)).toContain('InnoSocialMetro API');
+  await tab.click('.swagger-ui button.authorize');
+  await tab.waitForSelector('.modal-ux input[type=text]');
+  await tab.type('.modal-ux input[type=text]', ps.people.operator.token);
+  await tab.click('.modal-ux .auth-btn-wrapper button.authorize');
+  await tab.click('.modal-ux button.btn-done');
+  await screenshot(tab, 'api-docs', false);
+  await tab.click('#operations-default-getMe .opblock-summary-control');
+  await tab.waitForSelector('#operations-default-getMe button.execute');
+  await tab.click('#operations-default-getMe button.execute');
+  await tab.waitForSelector('#operations-default-getMe .live-responses-table .response-col_status');
+  const answer = await tab.$eval(
+    '#operations-default-getMe .live-responses-table',
+    (t) => (t as HTMLElement).innerText,
+  );
+  expect(answer).toContain('200');
+  expect(answer).toContain(ps.people.operator.name);
+  expect(tab.blocked).toEqual([]);
+  await tab.browserContext().close();
+});

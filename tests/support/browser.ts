@@ -48,6 +48,8 @@ export async function launchBrowser(): Promise<Browser> {
 export interface CheckedPage extends Page {
   /** Content-Security-Policy violations the page reported (none expected: nothing inline, nothing foreign). */
   cspViolations: string[];
+  /** Requests to anywhere but this machine, aborted (none expected: no CDN, no fonts from elsewhere). */
+  blocked: string[];
 }
 
 /**
@@ -58,11 +60,15 @@ export async function openTab(browser: Browser, ownCookies = false): Promise<Che
   const context = ownCookies ? await browser.createBrowserContext() : browser.defaultBrowserContext();
   const page = (await context.newPage()) as CheckedPage;
   page.cspViolations = [];
+  page.blocked = [];
   await page.setRequestInterception(true);
   page.on('request', (request) => {
     const host = new URL(request.url()).hostname;
     if (host === '127.0.0.1' || request.url().startsWith('data:')) void request.continue();
-    else void request.abort();
+    else {
+      page.blocked.push(request.url());
+      void request.abort();
+    }
   });
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) page.cspViolations.push(message.text());
@@ -115,11 +121,11 @@ export const fieldError = (page: Page, name: string) =>
   page.$eval(`#f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}-error`, (e) => (e as HTMLElement).innerText).catch(() => '');
 
 /** Screenshots for the README, only when asked (SCREENSHOTS=1): tests never write into the tree otherwise. */
-export async function screenshot(page: Page, name: string) {
+export async function screenshot(page: Page, name: string, fullPage = true) {
   if (!process.env.SCREENSHOTS) return;
   const dir = path.join(root, 'docs', 'screenshots');
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`) as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) as `${string}.png`, fullPage });
 }
 
 export interface Person {
