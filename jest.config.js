@@ -4,6 +4,15 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
+    // puppeteer-core is ESM-only: the browser suites keep `import()` a real dynamic import (node runs with
+    // --experimental-vm-modules), everything else compiles to CommonJS as usual.
+    '(tests/browser/.+|tests/support/browser)\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+        module: { type: 'commonjs', ignoreDynamic: true },
+      },
+    ],
     '^.+\\.ts$': [
       '@swc/jest',
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },

@@ -259,6 +259,25 @@ export interface RecoveryOrdersTable {
   ordered_at: ColumnType<Date, string, never>;
 }
 
+/** A single-use sign-in link (its token's SHA-256): good once, until it expires. */
+export interface SignInLinksTable {
+  token_hash: string;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+/** A signed-in session of the pages (its cookie's SHA-256). */
+export interface WebSessionsTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
 export interface Database {
   users: UsersTable;
   projects: ProjectsTable;
@@ -278,6 +297,8 @@ export interface Database {
   call_budgets: CallBudgetsTable;
   budget_reservations: BudgetReservationsTable;
   budget_ledger: BudgetLedgerTable;
+  sign_in_links: SignInLinksTable;
+  web_sessions: WebSessionsTable;
 }
 
 export type Application = Selectable<ApplicationsTable>;

@@ -57,13 +57,8 @@ const SessionAnswer = z
 export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
 /** What a document is: the application's kinds, then those a funded project's reports refer to. */
-export const DOCUMENT_KINDS = [
-  'pre_project',
-  'attachment',
-  'integration',
-  'funding',
-  ...PROJECT_DOCUMENT_KINDS,
-] as const;
+export const APPLICATION_DOCUMENT_KINDS = ['pre_project', 'attachment', 'integration', 'funding'] as const;
+export const DOCUMENT_KINDS = [...APPLICATION_DOCUMENT_KINDS, ...PROJECT_DOCUMENT_KINDS] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** A document the API has already stored (PostgreSQL, by SHA-256): the command carries its reference only. */

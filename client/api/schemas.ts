@@ -247,3 +247,71 @@ export const ImpactQuery = z
     format: z.enum(['json', 'csv', 'indicators.csv']).default('json'),
   })
   .strict();
+export const PreProjectVersionsSchema = z
+  .array(
+    z.object({
+      version: z.number().int(),
+      content: z.record(z.string(), z.unknown()).describe('The pre-project as submitted (indicators, cost lines...)'),
+      digest: z.string(),
+      submittedAt: z.string(),
+      forwardedAt: z.string().nullable(),
+    }),
+  )
+  .describe('PreProjectVersions');
+export const BodiesSchema = z
+  .array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      active: z.boolean(),
+      consultants: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), active: z.boolean() })),
+    }),
+  )
+  .describe('Bodies');
+export const UsersSchema = z.array(UserSchema).describe('Users');
+export const NewUserResultSchema = z
+  .object({ user: UserSchema, token: z.string().describe('The bearer token: shown this once') })
+  .describe('NewUser');
+export const RevokedSchema = z.object({ revoked: z.string() }).describe('Revoked');
+export const MailListSchema = z
+  .array(
+    z.object({
+      id: z.string(),
+      applicationId: z.string().nullable(),
+      recipient: z.string(),
+      template: z.string(),
+      locale: z.string(),
+      status: z.enum(['pending', 'sent', 'failed']),
+      createdAt: z.string(),
+      sentAt: z.string().nullable(),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+    }),
+  )
+  .describe('MailList');
+export const RequeuedSchema = z.object({ requeued: z.array(z.string()) }).describe('Requeued');
+const budgetEntry = z.object({ applicationId: z.string(), amountCents: z.number() }).loose();
+export const BudgetOverviewSchema = z
+  .object({
+    callId: z.string(),
+    totalCents: z.number(),
+    committedCents: z.number(),
+    availableCents: z.number(),
+    reserved: z.array(budgetEntry),
+    consumed: z.array(budgetEntry),
+    waiting: z.array(budgetEntry),
+  })
+  .describe('BudgetOverview');
+export const BudgetsSchema = z.array(BudgetOverviewSchema).describe('Budgets');
+export const BudgetChangeSchema = BudgetOverviewSchema.extend({ promoted: z.array(z.string()) }).describe(
+  'BudgetChange',
+);
+export const OpenApiSchema = z.record(z.string(), z.unknown()).describe('OpenAPI 3.1 document');
+export const CodecResultSchema = z
+  .object({
+    payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })),
+  })
+  .describe('DecodedPayloads');
+export const CompanyAnswerSchema = z
+  .union([z.object({ confirmed: z.literal(true) }), z.object({ disputed: z.literal(true) })])
+  .describe('CompanyAnswer');

@@ -1,21 +1,27 @@
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import { pinnedRules } from '../../config/calls';
 import { territoryLoader } from '../../config/comuni';
 import type { Config } from '../../config/env';
 import type { Db } from '../../db/connect';
 import type { PublicUser } from '../../db/repositories/users';
+import { userBySession } from '../../db/repositories/web-sessions';
 import type { KeyRing } from '../../security/keyring';
 import { sessionLinks } from '../../security/links';
-import { issuesOf, UserError } from '../errors';
+import { UserError } from '../errors';
 import { ApplicationService } from '../service/applications';
 import { toUserError } from '../service/temporal-errors';
 import { REDACT } from '../../observability/logger';
 import { apiMetrics } from '../../observability/metrics';
 import type { Tracing } from '../../observability/tracing';
+import { SESSION_COOKIE } from '../pages/context';
+import { pagesPlugin } from '../pages/plugin';
+import { docsPlugin } from './docs';
 import { authenticate } from './auth';
+import { parse } from './parse';
 import { fromUserError, problem, sendProblem } from './problem';
 import { accompanimentRoutes } from './routes/accompaniment';
 import { applicationRoutes } from './routes/applications';
@@ -45,7 +51,7 @@ export interface ApiDeps {
 const BODY_LIMIT = 64 * 1024;
 
 /** Every route of the API: one table, which the OpenAPI document, the docs page and the access tests read. */
-function routeTable(): Route[] {
+export function routeTable(): Route[] {
   const routes: Route[] = [];
   routes.push(
     ...systemRoutes(() => routes),
@@ -61,13 +67,6 @@ function routeTable(): Route[] {
   return routes;
 }
 
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
-  if (!schema) return undefined as T;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = issuesOf(result.error, where);
-  throw new UserError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-}
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config } = deps;
@@ -113,6 +112,36 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     }),
   };
   const limits = deps.rateLimit ?? { perMinute: 600, strictPerMinute: 20 };
+  const routes = routeTable();
+  const secureCookies = config.APP_ENV === 'production';
+  // The pages' session also authenticates the JSON API, for reading only (downloads from the pages, /me) and for
+  // the Temporal UI's codec calls: a cookie never sends commands, so no other site can make a browser send one.
+  const cookieUser = deps.sessionUser ?? ((req: FastifyRequest) => userBySession(deps.db, req.cookies[SESSION_COOKIE]));
+  const sessionUser = async (req: FastifyRequest) =>
+    req.method === 'GET' || req.method === 'HEAD' || req.url === '/codec/decode' ? cookieUser(req) : undefined;
+
+  void app.register(cookie);
+  // Security headers on every answer; the pages' policy: nothing inline, nothing from elsewhere.
+  void app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
 
   void app.register(rateLimit, {
     global: true,
@@ -161,7 +190,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       : null;
 
   void app.register(async (scope) => {
-    for (const r of routeTable()) {
+    for (const r of routes) {
       scope.route({
         method: r.method,
         url: r.url,
@@ -171,7 +200,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           : {}),
         handler: async (req, reply) => {
           if (r.url === '/codec/decode') reply.headers(codecCors(req.headers.origin) ?? {});
-          const user = await authenticate(deps.db, req, r.access, deps.sessionUser);
+          const user = await authenticate(deps.db, req, r.access, sessionUser);
           const meta = user ? { actor: user.id, role: user.role } : { actor: 'company', role: 'company' as const };
           const call = () =>
             r.handler({
@@ -194,6 +223,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       if (!headers) return reply.status(403).send();
       return reply.headers(headers).status(204).send();
     });
+  });
+
+  // The interactive reference over /openapi.json, its assets served from the package (no CDN).
+  void app.register(docsPlugin);
+
+  void app.register(pagesPlugin, {
+    deps: { api, routes, sessionUser: cookieUser, secureCookies },
+    strict: { max: limits.strictPerMinute, timeWindow: '1 minute' },
   });
   return app;
 }

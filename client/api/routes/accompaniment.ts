@@ -1,8 +1,9 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { romeToday } from '../../../domain/rome';
 import { UserError } from '../../errors';
 import { ensureConsultant } from '../../service/registry';
 import { sendCommand } from '../commands';
-import { route, type Call, type Route } from '../routes';
+import { route, type ApiContext, type Call, type Route } from '../routes';
 import {
   ApplicationIdParams,
   ApplicationViewSchema,
@@ -11,6 +12,7 @@ import {
   PreProjectBody,
   SessionBody,
   SessionSlotBody,
+  CompanyAnswerSchema,
 } from '../schemas';
 import { assertReadable } from '../visibility';
 import { applicationView } from '../../service/register';
@@ -127,6 +129,7 @@ export const accompanimentRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/applications/:id/sessions/confirm',
+    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company confirms a session with the single-use code from its e-mail (the code is the credential)',
@@ -137,6 +140,7 @@ export const accompanimentRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/applications/:id/sessions/dispute',
+    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company says, with the code from its e-mail, that a logged session did not take place',
@@ -149,22 +153,38 @@ export const accompanimentRoutes: Route[] = [
 /** Every refused answer looks alike (same status, same words, at least this long): a stranger learns nothing. */
 const REFUSAL_FLOOR_MS = 400;
 
-async function companyAnswer(
-  call: Call<{ id: string }, unknown, { date: string; start: string; code: string }>,
+/** The one answer to any refused code or link: the JSON route's 400 and the pages' generic page say this. */
+export const GENERIC_COMPANY_REFUSAL = 'the code is not valid for this session (wrong, expired or already used)';
+
+/**
+ * The company's answer for a session, with the code from its e-mail (the JSON route, the /conferma page) or its
+ * personal link's token (the /s/<token> page): sent as the company, and any refusal turned into the one generic
+ * answer, after the same delay.
+ */
+export async function answerSession(
+  api: ApiContext,
+  log: FastifyBaseLogger,
+  applicationId: string,
   type: 'CONFIRM_SESSION' | 'DISPUTE_SESSION',
+  answer: { date: string; start: string } & ({ code: string } | { link: string }),
 ) {
   const started = Date.now();
   try {
-    await call.api.service.send(call.params.id, { type, ...call.body }, { actor: 'company', role: 'company' });
+    await api.service.send(applicationId, { type, ...answer }, { actor: 'company', role: 'company' });
     return type === 'CONFIRM_SESSION' ? { confirmed: true } : { disputed: true };
   } catch (err) {
     if (err instanceof UserError && err.code !== 'temporal_unavailable' && err.code !== 'internal') {
-      call.req.log.info({ reason: err.message }, 'session answer refused');
+      log.info({ reason: err.message }, 'session answer refused');
       await new Promise((r) => setTimeout(r, Math.max(0, REFUSAL_FLOOR_MS - (Date.now() - started))));
-      throw new UserError('invalid_input', 'the code is not valid for this session (wrong, expired or already used)', [
+      throw new UserError('invalid_input', GENERIC_COMPANY_REFUSAL, [
         { path: 'body.code', message: 'not valid for this session' },
       ]);
     }
     throw err;
   }
 }
+
+const companyAnswer = (
+  call: Call<{ id: string }, unknown, { date: string; start: string; code: string }>,
+  type: 'CONFIRM_SESSION' | 'DISPUTE_SESSION',
+) => answerSession(call.api, call.req.log, call.params.id, type, call.body);

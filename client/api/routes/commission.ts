@@ -11,6 +11,7 @@ import {
   DecisionBody,
   decisionEvent,
   EvaluationBody,
+  PreProjectVersionsSchema,
 } from '../schemas';
 import { assertReadable } from '../visibility';
 import { currentRules } from '../../../config/calls';
@@ -89,6 +90,7 @@ export const commissionRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/applications/:id/pre-projects',
+    response: PreProjectVersionsSchema,
     access: ['operator', 'auditor', 'commission', 'consultant'],
     summary:
       'The pre-project versions you may read (the commission: those forwarded to it), with indicators and cost lines',

@@ -1,13 +1,14 @@
 import { requeueFailedNotification } from '../../../db/repositories/notifications';
 import { UserError } from '../../errors';
 import { route, type Route } from '../routes';
-import { MailParams, MailQuery, RequeueBody } from '../schemas';
+import { MailParams, MailQuery, RequeueBody, MailListSchema, RequeuedSchema } from '../schemas';
 
 /** The outbox as operators see it: who, what, where it stands; never the payload (codes and links are in it). */
 export const mailRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/mail',
+    response: MailListSchema,
     access: ['operator'],
     summary: 'The notification outbox: recipient, template, status (pending, sent, failed), attempts and last error',
     query: MailQuery,
@@ -50,6 +51,7 @@ export const mailRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/mail/:messageId/requeue',
+    response: RequeuedSchema,
     access: ['operator'],
     summary: 'Put a failed message back in the queue (after fixing the address or the template)',
     params: MailParams,
@@ -63,6 +65,7 @@ export const mailRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/mail/requeue',
+    response: RequeuedSchema,
     access: ['operator'],
     summary: 'Put every failed message back in the queue',
     body: RequeueBody,

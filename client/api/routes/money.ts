@@ -9,6 +9,9 @@ import {
   CallParams,
   FundingBody,
   WithdrawalBody,
+  BudgetsSchema,
+  BudgetOverviewSchema,
+  BudgetChangeSchema,
 } from '../schemas';
 import { budgetSignal } from '../../../workflows/messages';
 
@@ -38,6 +41,7 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/budgets',
+    response: BudgetsSchema,
     access: ['operator', 'auditor'],
     summary: "Every call's budget: total, committed, available, reservations and the reserve list",
     handler: async ({ api }) => {
@@ -48,6 +52,7 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/calls/:callId/budget',
+    response: BudgetOverviewSchema,
     access: ['operator', 'auditor'],
     summary: "A call's budget: total, committed, available, reservations and the reserve list",
     params: CallParams,
@@ -61,6 +66,7 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'PUT',
     url: '/calls/:callId/budget',
+    response: BudgetChangeSchema,
     access: ['operator'],
     summary: "Set a call's budget: raising it promotes the reserve list; below what is committed it is refused",
     params: CallParams,

@@ -2,7 +2,15 @@ import { createUser, listUsers, revokeUser } from '../../../db/repositories/user
 import { UserError } from '../../errors';
 import { bodies } from '../../service/registry';
 import { route, type Route } from '../routes';
-import { NewUserBody, UserIdParams, UserSchema } from '../schemas';
+import {
+  NewUserBody,
+  UserIdParams,
+  UserSchema,
+  BodiesSchema,
+  UsersSchema,
+  NewUserResultSchema,
+  RevokedSchema,
+} from '../schemas';
 
 export const peopleRoutes: Route[] = [
   route({
@@ -16,6 +24,7 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/bodies',
+    response: BodiesSchema,
     access: ['operator', 'auditor'],
     summary: 'The implementing bodies and their consultants (the registry)',
     handler: async ({ api }) => bodies(api.db),
@@ -23,6 +32,7 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/users',
+    response: UsersSchema,
     access: ['operator'],
     summary: 'Users and their roles (never their tokens)',
     handler: async ({ api }) => listUsers(api.db),
@@ -30,6 +40,7 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/users',
+    response: NewUserResultSchema,
     access: ['operator'],
     summary: 'Create a user; the answer carries its bearer token, shown this once',
     body: NewUserBody,
@@ -56,6 +67,7 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'DELETE',
     url: '/users/:userId',
+    response: RevokedSchema,
     access: ['operator'],
     summary: "Revoke a user's token (and their sessions on the pages)",
     params: UserIdParams,

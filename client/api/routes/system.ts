@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { EncryptionCodec } from '../../../security/codec';
-import { docsPage, openApiDocument } from '../openapi';
+import { openApiDocument } from '../openapi';
 import { route, type Route } from '../routes';
-import { CodecBody, HealthSchema } from '../schemas';
+import { CodecBody, HealthSchema, OpenApiSchema, CodecResultSchema } from '../schemas';
 
 /** Routes that read nothing of an application: health, the API's own description, the codec for the Temporal UI. */
 export function systemRoutes(all: () => readonly Route[]): Route[] {
@@ -31,24 +31,15 @@ export function systemRoutes(all: () => readonly Route[]): Route[] {
     route({
       method: 'GET',
       url: '/openapi.json',
+      response: OpenApiSchema,
       access: 'public',
       summary: 'This API, as OpenAPI 3.1',
       handler: async ({ req }) => openApiDocument(`${req.protocol}://${req.host}`, all()),
     }),
     route({
-      method: 'GET',
-      url: '/docs',
-      access: 'public',
-      summary: 'The API reference, for people',
-      produces: 'text/html',
-      handler: async ({ req, reply }) => {
-        reply.type('text/html; charset=utf-8');
-        return docsPage(openApiDocument(`${req.protocol}://${req.host}`, all()));
-      },
-    }),
-    route({
       method: 'POST',
       url: '/codec/decode',
+      response: CodecResultSchema,
       access: ['operator', 'auditor'],
       summary:
         'Decrypts payloads for the Temporal UI (its codec endpoint): signed-in operators and auditors only; there is ' +
