@@ -67,7 +67,6 @@ export function routeTable(): Route[] {
   return routes;
 }
 
-
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config } = deps;
   const app = Fastify({

@@ -58,7 +58,7 @@ export async function linksSentSince(db: Executor, userId: string, since: Date):
   return Number(row.n);
 }
 
-/** Whether a link can still be used (unused, unexpired, user active), without using it: for the page before the button. */
+/** Whether a link can still be used (unused, unexpired, user active) without using it: the page before the button. */
 export async function signInLinkUsable(db: Executor, token: string): Promise<boolean> {
   const row = await db
     .selectFrom('sign_in_links')
