@@ -31,24 +31,17 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, and activities only as types.
     files: ['workflows/**/*.ts', 'machines/**/*.ts', 'domain/**/*.ts'],
     ignores: ['domain/media-type.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Node built-ins are not deterministic; not in workflow code.',
-          })),
-          patterns: [
-            {
-              group: ['**/activities', '**/activities/*'],
-              message: 'Import activities with `import type` and call them through proxyActivities.',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', sandboxImports()] },
+  },
+  {
+    // ...and no zod at run time: commands are validated at the door; workflow code checks them against the JSON
+    // Schemas generated from the door's schemas (workflows/check.ts). Types from the schema modules are fine.
+    // tests/unit/command-check.test.ts greps the built bundle for what this rule cannot see (transitive imports).
+    // The funded project's explanations still read PROJECT_COMMAND_TYPES from its door schemas: no workflow runs
+    // that machine yet; the one that will must move that list out first (as machines/permissions.ts did).
+    files: ['workflows/**/*.ts', 'machines/**/*.ts'],
+    ignores: ['machines/events.ts', 'machines/project.events.ts', 'machines/project.explain.ts'],
+    rules: { 'no-restricted-imports': ['error', sandboxImports({ zod: true })] },
   },
   {
     // Commands are validated at the doors and re-checked in the workflow against generated JSON schemas
@@ -104,3 +97,47 @@ export default tseslint.config(
     },
   },
 );
+
+/** The sandbox's import restrictions; one rule setting per file (a later block replaces, never merges, options). */
+function sandboxImports({ zod = false } = {}) {
+  const door = 'validates at the door with zod; import its types only (`import type`)';
+  return {
+    paths: [
+      ...nodeBuiltins.map((name) => ({
+        name,
+        message: 'Node built-ins are not deterministic; not in workflow code.',
+      })),
+      ...(zod
+        ? [
+            {
+              name: 'zod',
+              message: 'No zod in the workflow bundle: check with workflows/check.ts.',
+              allowTypeImports: true,
+            },
+          ]
+        : []),
+    ],
+    patterns: [
+      {
+        group: ['**/activities', '**/activities/*'],
+        message: 'Import activities with `import type` and call them through proxyActivities.',
+        allowTypeImports: true,
+      },
+      ...(zod
+        ? [
+            { group: ['zod/*'], message: 'No zod in the workflow bundle.', allowTypeImports: true },
+            {
+              group: ['**/machines/events', '**/machines/project.events', './events', './project.events'],
+              message: `machines/events.ts ${door}.`,
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/domain/application', '**/domain/rules', '**/domain/themes'],
+              message: `This module ${door}.`,
+              allowTypeImports: true,
+            },
+          ]
+        : []),
+    ],
+  };
+}

@@ -74,8 +74,9 @@ export function parseEuro(text: string): number {
   const t = text.trim();
   const m =
     /^(\d{1,12})(?:[.,](\d{1,2}))?$/.exec(t) ??
-    /^(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?$/.exec(t) ??
-    /^(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?$/.exec(t);
+    // Grouped or not, at most 12 digits of euro (as the plain form): the cents stay exact, safe integers.
+    /^(\d{1,3}(?:\.\d{3}){1,3})(?:,(\d{1,2}))?$/.exec(t) ??
+    /^(\d{1,3}(?:,\d{3}){1,3})(?:\.(\d{1,2}))?$/.exec(t);
   if (!m) throw new RangeError(`"${text}" is not an amount in euro such as 40000, 40000.50, 40000,50 or 40.000,50`);
   return Number(m[1]!.replace(/[.,]/g, '')) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }

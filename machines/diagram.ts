@@ -1,10 +1,24 @@
 import type { AnyStateMachine } from 'xstate';
 import { applicationMachine } from './application.machine';
 
+/** A guard as xstate keeps it: a name, a `{ type }` object, or a composite (`and`, `or`, `not`) of guards. */
+type Guard = string | { type?: string; guards?: readonly Guard[]; name?: string } | undefined;
+
 interface Edge {
   target?: { key: string }[];
-  guard?: { type: string } | string;
+  guard?: Guard;
   description?: string;
+}
+
+/** A guard in words; composites show every guard they combine (xstate's `and`, `or`, `not` are named functions). */
+function guardLabel(guard: Guard): string | undefined {
+  if (!guard) return undefined;
+  if (typeof guard === 'string') return guard;
+  if (guard.guards) {
+    const parts = guard.guards.map(guardLabel).filter(Boolean);
+    return guard.name === 'not' ? `not ${parts.join(' ')}` : parts.join(guard.name === 'or' ? ' or ' : ' and ');
+  }
+  return guard.type;
 }
 
 /**
@@ -27,7 +41,7 @@ export function mermaidDiagram(machine: AnyStateMachine = applicationMachine): s
       for (const edge of edges) {
         const target = edge.target?.[0]?.key;
         if (!target || target === name) continue;
-        const guard = typeof edge.guard === 'string' ? edge.guard : edge.guard?.type;
+        const guard = guardLabel(edge.guard);
         const label = event ?? `(${edge.description ?? 'always'})`;
         lines.push(`  ${name} --> ${target}: ${label}${guard ? ` [${guard}]` : ''}`);
       }

@@ -12,7 +12,7 @@ import { PROJECT_DOCUMENT_KINDS } from './project.events';
  *
  * These zod schemas validate every payload at the door (API, service). Workflow code never imports zod: it reads
  * the types from here (`import type`) and checks payloads against the JSON Schemas generated from these
- * (workflows/command-schemas.json, `npm run generate`).
+ * (workflows/command-schemas.json: `npx tsx scripts/generate-command-schemas.ts`).
  */
 
 const cents = z.number().int().nonnegative();

@@ -43,9 +43,16 @@ const SPOKESPERSON: Partial<Record<CommandType, 'member' | 'chair'>> = {
   REQUEST_INTEGRATION: 'chair',
 };
 
+/**
+ * A role's own entry, or undefined: `role` comes from a payload, and a name such as "constructor" must find no
+ * inherited property (whose missing `includes` would throw inside a signal handler and fail the workflow task).
+ */
+const entryOf = <T>(table: Record<Role, T>, role: unknown): T | undefined =>
+  typeof role === 'string' && Object.prototype.hasOwnProperty.call(table, role) ? table[role as Role] : undefined;
+
 /** Null when `role` (acting as `actor`) may send this command, otherwise why not. */
 export function permissionProblem(role: Role, actor: string, event: ApplicationEvent): string | null {
-  const allowed: readonly CommandType[] | undefined = COMMANDS_BY_ROLE[role];
+  const allowed = entryOf<readonly CommandType[]>(COMMANDS_BY_ROLE, role);
   if (!allowed?.includes(event.type as CommandType)) return `${event.type} is not a command the role ${role} can send`;
   const field = SPOKESPERSON[event.type as CommandType];
   const named = field && (event as Partial<Record<'member' | 'chair', unknown>>)[field];
@@ -89,6 +96,6 @@ const _everyProjectCommandHasASender: [UnsentProject] extends [never] ? true : U
 
 /** Null when `role` may send this project command, otherwise why not. */
 export function projectPermissionProblem(role: Role, event: { type: ProjectCommandType }): string | null {
-  const allowed: readonly ProjectCommandType[] | undefined = PROJECT_COMMANDS_BY_ROLE[role];
+  const allowed = entryOf<readonly ProjectCommandType[]>(PROJECT_COMMANDS_BY_ROLE, role);
   return allowed?.includes(event.type) ? null : `${event.type} is not a project command the role ${role} can send`;
 }

@@ -6,7 +6,7 @@ import { projectCommandPayloads } from '../machines/project.events';
 
 /**
  * The JSON Schemas of the command payloads, as workflow code checks them (workflows/check.ts) without zod.
- * Generated from machines/events.ts, the one definition; tests/unit/command-schemas.test.ts fails when they drift.
+ * Generated from machines/events.ts, the one definition; tests/unit/command-check.test.ts fails when they drift.
  */
 export function commandSchemas(payloads: Record<string, unknown> = commandPayloads): Record<string, unknown> {
   return Object.fromEntries(

@@ -37,6 +37,10 @@ export function loadKeyRing(env: {
 }): KeyRing {
   let raw: unknown;
   let where: string;
+  // Two rings given, one silently used: a rotation edited in the other would never take effect.
+  if (env.PAYLOAD_KEYS_FILE && env.PAYLOAD_KEYS) {
+    throw new KeyRingError('set PAYLOAD_KEYS_FILE or PAYLOAD_KEYS, not both');
+  }
   if (env.PAYLOAD_KEYS_FILE) {
     where = env.PAYLOAD_KEYS_FILE;
     try {

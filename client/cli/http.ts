@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError, type ErrorCode, type FieldProblem } from '../errors';
+import { ERRORS, UserError, type ErrorCode, type FieldProblem } from '../errors';
 
 /*
  * The CLI is a client of the HTTP API, like every other door for people: it holds no Temporal credentials and no
@@ -70,8 +70,10 @@ export async function request<T>(
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : text;
   if (!res.ok) {
-    const p = json as { code?: ErrorCode; detail?: string; errors?: FieldProblem[] };
-    throw new UserError(p?.code ?? 'internal', p?.detail ?? `HTTP ${res.status}`, p?.errors ?? []);
+    const p = json as { code?: unknown; detail?: string; errors?: FieldProblem[] };
+    // A proxy in front of the API may answer with codes of its own: only the table's have an exit code.
+    const code = typeof p?.code === 'string' && Object.hasOwn(ERRORS, p.code) ? (p.code as ErrorCode) : 'internal';
+    throw new UserError(code, p?.detail ?? `HTTP ${res.status}`, p?.errors ?? []);
   }
   return { status: res.status, body: json as T, text };
 }

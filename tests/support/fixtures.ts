@@ -1,10 +1,17 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import path from 'node:path';
 import { parseRulesFile } from '../../config/calls';
 import type { ApplicationForm } from '../../domain/application';
 import type { CallRules } from '../../domain/rules';
 import { withVatCheckDigit } from '../../domain/vat';
-import type { PreProjectPayload as PreProject, SessionInput } from '../../machines/events';
+import type {
+  CommandOf,
+  CommandType,
+  PreProjectPayload as PreProject,
+  SessionInput,
+  StoredDocument,
+} from '../../machines/events';
+import { PEOPLE } from './people';
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
@@ -80,3 +87,52 @@ export const preProject = ({ eligibleCostCents = 8_000_000, ...overrides }: PreP
 export const pdfBytes = (text = 'pre-progetto') =>
   Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
 export const pdfBase64 = (text?: string) => pdfBytes(text).toString('base64');
+
+/** The reference ATTACH_DOCUMENT carries for a document the API has stored (by default, `pdfBytes()`). */
+export const storedDocument = (
+  overrides: Partial<StoredDocument> = {},
+  bytes: Buffer = pdfBytes(),
+): StoredDocument => ({
+  documentId: '0d0c0000-0000-4000-8000-000000000001',
+  sha256: createHash('sha256').update(bytes).digest('hex'),
+  kind: 'pre_project',
+  mediaType: 'application/pdf',
+  sizeBytes: bytes.length,
+  ...overrides,
+});
+
+/** One command of every type, each valid at the door (machines/events.ts), sent by the people in PEOPLE. */
+export const oneCommandOfEach: { [K in CommandType]: CommandOf<K> } = {
+  ASSIGN_BODY: {
+    type: 'ASSIGN_BODY',
+    implementingBody: 'i3p',
+    consultantId: PEOPLE.consultant.actor,
+    effectiveOn: '2024-03-01',
+  },
+  LOG_SESSION: { type: 'LOG_SESSION', session: session('2024-03-05', '09:00', '13:00') },
+  CONFIRM_SESSION: { type: 'CONFIRM_SESSION', date: '2024-03-05', start: '09:00', code: '123456' },
+  DISPUTE_SESSION: {
+    type: 'DISPUTE_SESSION',
+    date: '2024-03-05',
+    start: '09:00',
+    link: 'WyJhcHAiLCJzZXNzaW9uIiwxLDE3MDAwMDAwMDBd.c2lnbmF0dXJl',
+  },
+  RESEND_SESSION_CODE: { type: 'RESEND_SESSION_CODE', date: '2024-03-05', start: '09:00' },
+  ATTACH_DOCUMENT: { type: 'ATTACH_DOCUMENT', document: storedDocument() },
+  COMPLETE_ACCOMPANIMENT: { type: 'COMPLETE_ACCOMPANIMENT' },
+  SUBMIT_PRE_PROJECT: { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() },
+  FORWARD_TO_COMMISSION: { type: 'FORWARD_TO_COMMISSION' },
+  DECLARE_CONFLICT: { type: 'DECLARE_CONFLICT', member: PEOPLE.members[0].actor, conflicted: false },
+  SUBMIT_EVALUATION: {
+    type: 'SUBMIT_EVALUATION',
+    member: PEOPLE.members[0].actor,
+    scores: { social_impact: 30, innovation: 15, feasibility: 20, territory: 10 },
+    recommendation: 'approve',
+    motivation: 'good',
+  },
+  APPROVE: { type: 'APPROVE', motivation: 'ok', chair: PEOPLE.chair.actor },
+  REJECT: { type: 'REJECT', motivation: 'no', chair: PEOPLE.chair.actor },
+  REQUEST_INTEGRATION: { type: 'REQUEST_INTEGRATION', motivation: 'more detail', chair: PEOPLE.chair.actor },
+  RECORD_FUNDING: { type: 'RECORD_FUNDING', amountCents: 1, disbursedOn: '2024-06-01' },
+  WITHDRAW: { type: 'WITHDRAW', reason: 'changed mind' },
+};

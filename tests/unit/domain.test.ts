@@ -1,10 +1,13 @@
+import { invalid } from '../../client/errors';
 import { loadComuni } from '../../config/comuni';
-import type { ApplicationForm } from '../../domain/application';
-import { ineligibilityReasons } from '../../domain/eligibility';
+import { ApplicationFormSchema, type ApplicationForm } from '../../domain/application';
+import { ineligibilityReasons, sizeClassOf } from '../../domain/eligibility';
 import { verifyHours, type LoggedSession } from '../../domain/hours';
+import { machineRules } from '../../domain/machine-rules';
 import { sniffMediaType } from '../../domain/media-type';
+import { eligibleCostOf, preProjectProblems, supportOf } from '../../domain/pre-project';
 import { vatNumberProblem, withVatCheckDigit } from '../../domain/vat';
-import { applicationForm, pdfBytes, projectRoot, rules2023 } from '../support/fixtures';
+import { applicationForm, pdfBytes, preProject, projectRoot, rules2023 } from '../support/fixtures';
 
 describe('vatNumberProblem', () => {
   // Worked by hand: odd positions 1+3+5+7+9 = 25; even positions doubled 4, 8, 12->3, 16->7, 0 = 22;
@@ -114,6 +117,150 @@ describe('ineligibilityReasons', () => {
       deMinimisReceivedCents: rules2023.deMinimis.ceilingCents,
     });
     expect(codes(form)).toEqual(['vat_number_invalid', 'not_sme', 'outside_territory', 'de_minimis_exhausted']);
+  });
+});
+
+describe('sizeClassOf', () => {
+  const company = (c: Partial<ApplicationForm['company']>) => applicationForm({ company: c });
+  const { micro, small } = rules2023.sme;
+
+  // The 2023 rules: micro up to 9 staff and EUR 2M, small up to 49 staff and EUR 10M (turnover OR balance sheet).
+  test.each<[string, Partial<ApplicationForm['company']>, 'micro' | 'small' | null]>([
+    ['the fixture company (7 staff, EUR 850,000)', {}, 'micro'],
+    ['9 staff', { headcount: micro.maxHeadcount }, 'micro'],
+    ['10 staff', { headcount: micro.maxHeadcount + 1 }, 'small'],
+    [
+      'turnover over the micro limit, balance sheet within it',
+      { turnoverCents: micro.maxTurnoverOrBalanceCents + 1, balanceSheetCents: micro.maxTurnoverOrBalanceCents },
+      'micro',
+    ],
+    [
+      'both over the micro limit',
+      { turnoverCents: micro.maxTurnoverOrBalanceCents + 1, balanceSheetCents: micro.maxTurnoverOrBalanceCents + 1 },
+      'small',
+    ],
+    ['49 staff', { headcount: small.maxHeadcount }, 'small'],
+    ['50 staff', { headcount: small.maxHeadcount + 1 }, null],
+    [
+      'both over the small limit',
+      { turnoverCents: small.maxTurnoverOrBalanceCents + 1, balanceSheetCents: small.maxTurnoverOrBalanceCents + 1 },
+      null,
+    ],
+  ])('%s -> %p', (_, c, expected) => {
+    expect(sizeClassOf(company(c), rules2023)).toBe(expected);
+  });
+
+  test("reads the call's own limits (sme.micro), not fixed ones", () => {
+    const stricter = { ...rules2023, sme: { ...rules2023.sme, micro: { ...micro, maxHeadcount: 5 } } };
+    expect(sizeClassOf(company({ headcount: 7 }), stricter)).toBe('small');
+  });
+
+  test('agrees with eligibility: no size class exactly when the company is not an SME', () => {
+    const comuni = loadComuni(projectRoot);
+    for (const headcount of [0, 9, 10, 49, 50, 250]) {
+      const form = company({ headcount });
+      const notSme = ineligibilityReasons(form, rules2023, comuni).some((r) => r.code === 'not_sme');
+      expect([headcount, sizeClassOf(form, rules2023) === null]).toEqual([headcount, notSme]);
+    }
+  });
+});
+
+describe('the application form', () => {
+  const parse = (form: unknown) => ApplicationFormSchema.safeParse(form);
+
+  test('the fixture form is valid; locale, themes and de minimis take their defaults', () => {
+    const { themes: _t, deMinimisReceivedCents: _d, ...form } = applicationForm();
+    const { locale: _l, ...representative } = form.company.legalRepresentative;
+    const parsed = parse({ ...form, company: { ...form.company, legalRepresentative: representative } });
+    expect(parsed.data).toMatchObject({
+      themes: [],
+      deMinimisReceivedCents: 0,
+      company: { legalRepresentative: { locale: 'it' } },
+    });
+    expect(parsed.data?.submittedOn).toBeUndefined();
+  });
+
+  test('submittedOn is optional, and a date as YYYY-MM-DD when given', () => {
+    expect(parse(applicationForm({ submittedOn: '2026-11-20' })).data?.submittedOn).toBe('2026-11-20');
+    for (const bad of ['26/11/2026', '2026-02-30', '2026-11-20T10:00:00Z', '']) {
+      expect(parse(applicationForm({ submittedOn: bad })).error?.issues).toEqual([
+        expect.objectContaining({ path: ['submittedOn'], message: 'a date as YYYY-MM-DD' }),
+      ]);
+    }
+  });
+
+  // The implementing body is assigned later (ASSIGN_BODY); a form naming one was once accepted and ignored.
+  test('a form with implementingBody is refused as an unknown field, and the refusal names it', () => {
+    const result = parse({ ...applicationForm(), implementingBody: 'i3p' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ code: 'unrecognized_keys', keys: ['implementingBody'], path: [] }),
+    ]);
+    expect(invalid('application', result.error!).message).toBe(
+      'invalid application: (root): Unrecognized key: "implementingBody"',
+    );
+  });
+
+  test('unknown fields are refused inside the company too', () => {
+    const form = applicationForm();
+    const result = parse({ ...form, company: { ...form.company, pec: 'x@pec.it' } });
+    expect(result.error?.issues).toEqual([expect.objectContaining({ keys: ['pec'], path: ['company'] })]);
+  });
+});
+
+describe('machineRules', () => {
+  test('the workflow carries only what the machine reads, in integer units', () => {
+    const rules = machineRules(rules2023);
+    expect(Object.keys(rules).sort()).toEqual([
+      'commission',
+      'deadlines',
+      'interestSubsidy',
+      'maxGrantShareBps',
+      'minimumAccompanimentMinutes',
+      'reminders',
+    ]);
+    expect(rules.minimumAccompanimentMinutes).toBe(480);
+    expect(rules.maxGrantShareBps).toBe(rules2023.grant.maxShareBps);
+    expect(
+      machineRules({ ...rules2023, accompaniment: { ...rules2023.accompaniment, minimumHours: 7.5 } }),
+    ).toMatchObject({ minimumAccompanimentMinutes: 450 });
+  });
+});
+
+describe('pre-project', () => {
+  const rules = machineRules(rules2023);
+
+  test('the eligible cost is the sum of the cost lines', () => {
+    const costLines = [
+      { description: 'tools', category: 'equipment', amountCents: 4_000_000 },
+      { description: 'training', category: 'services', amountCents: 2_000_001 },
+    ];
+    expect(eligibleCostOf({ costLines })).toBe(6_000_001);
+    expect(eligibleCostOf({ costLines: [] })).toBe(0);
+  });
+
+  test('the support is the grant plus the interest subsidy on the loan', () => {
+    expect(supportOf(preProject(), rules)).toEqual({ subsidyCents: 0, totalCents: 4_000_000 });
+    // 19,541 cents: worked in tests/unit/subsidy.test.ts (3 points off a 6% loan of EUR 12,000 over 12 months).
+    const loan = { amountCents: 1_200_000, annualRateBps: 600, months: 12 };
+    expect(supportOf(preProject({ loan }), rules)).toEqual({ subsidyCents: 19_541, totalCents: 4_019_541 });
+  });
+
+  test('a loan longer than the rules allow is a problem named after its field', () => {
+    const months = rules.interestSubsidy.maxLoanMonths + 1;
+    const problems = preProjectProblems(
+      preProject({ loan: { amountCents: 1_200_000, annualRateBps: 600, months } }),
+      rules,
+    );
+    expect(problems).toEqual([expect.stringMatching(/^loan\.months: /)]);
+  });
+
+  test('a valid pre-project has no problem, with or without a de minimis room that fits', () => {
+    expect(preProjectProblems(preProject(), rules)).toEqual([]);
+    expect(preProjectProblems(preProject(), rules, 4_000_000)).toEqual([]);
+    expect(preProjectProblems(preProject(), rules, 3_999_999)).toEqual([
+      expect.stringContaining('exceeds the de minimis room left to the company (3999999 cents)'),
+    ]);
   });
 });
 

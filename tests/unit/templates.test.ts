@@ -395,13 +395,36 @@ describe('money and dates for people', () => {
     expect(() => centsToDecimal(0.5)).toThrow(/whole number/);
   });
 
-  test('amounts typed by people: 40000, 40000.50, 40000,50; anything else refused with a message', () => {
+  test('amounts typed by people: 40000, 40000.50, 40000,50, grouped the Italian or the English way', () => {
     expect(parseEuro('40000')).toBe(4_000_000);
     expect(parseEuro('40000.50')).toBe(4_000_050);
     expect(parseEuro(' 40000,5 ')).toBe(4_000_050);
     expect(parseEuro('0,07')).toBe(7);
-    for (const bad of ['40.000,00', '-5', '1e3', '12,5x', '', '1.234', 'EUR 5'])
-      expect(() => parseEuro(bad)).toThrow(/is not an amount in euro such as 40000, 40000\.50 or 40000,50/);
+    expect(parseEuro('40.000,50')).toBe(4_000_050);
+    expect(parseEuro('40,000.50')).toBe(4_000_050);
+    expect(parseEuro('1.234.567')).toBe(123_456_700);
+    // A third decimal is never valid, so a single group of three can only be thousands.
+    expect(parseEuro('1.234')).toBe(123_400);
+    expect(parseEuro('1,234')).toBe(123_400);
+    expect(parseEuro('999.999.999.999,99')).toBe(99_999_999_999_999);
+  });
+
+  test.each([
+    ['a sign', '-5'],
+    ['an exponent', '1e3'],
+    ['trailing junk', '12,5x'],
+    ['nothing', ''],
+    ['a currency', 'EUR 5'],
+    ['a third decimal', '40000,505'],
+    ['mixed grouping', '40.000.00'],
+    ['English grouping with an Italian decimal comma', '40,000,50'],
+    ['a short group', '40.00,50'],
+    ['more than 12 digits', '1234567890123'],
+    // Grouped, 15 digits would be a sum in cents beyond exact integers.
+    ['more than 12 grouped digits', '999.999.999.999.999,99'],
+  ])('%s (%p) is refused with a RangeError saying what is expected', (_, bad) => {
+    expect(() => parseEuro(bad)).toThrow(RangeError);
+    expect(() => parseEuro(bad)).toThrow(/is not an amount in euro such as 40000, 40000\.50, 40000,50 or 40\.000,50/);
   });
 
   test('dates in Turin time', () => {
