@@ -14,7 +14,7 @@ import {
 } from '../../domain/subsidy';
 import { rules2023 } from '../support/fixtures';
 
-/** The 2023 call's parameters, restated so a change to the config file cannot silently change the hand-worked figures. */
+/** The 2023 call's parameters, restated: a change to the config file cannot silently change the hand-worked figures. */
 const params2023: InterestSubsidyParams = {
   referenceRateBps: 300,
   maxRateReductionBps: 300,
@@ -135,7 +135,7 @@ describe('amortizationSchedule', () => {
     ]);
   });
 
-  // Hand-worked: 100 cents for one month at 6%: interest 100 × 0.005 = 0.5 exactly -> 1 (half-up; half-even would give 0).
+  // Hand-worked: 100 cents for one month at 6%: interest 100 × 0.005 = 0.5 exactly -> 1 (half-up; half-even: 0).
   test('interest rounds half-up to the cent', () => {
     expect(amortizationSchedule({ amountCents: 100, annualRateBps: 600, months: 1 })).toEqual([
       { month: 1, paymentCents: 101, interestCents: 1, principalCents: 100, balanceCents: 0 },
@@ -143,8 +143,8 @@ describe('amortizationSchedule', () => {
   });
 
   // Hand-worked: 50 cents over 84 months at 6%: exact annuity ≈ 50 × 0.005 / (1 − 1.005^-84) ≈ 0.73 -> 1 cent a month;
-  // interest is round(50 × 0.005 = 0.25) = 0 and falls from there, so 1 cent of principal a month repays it in 50 months
-  // and months 51..84 owe nothing. The balance must never go negative.
+  // interest is round(50 × 0.005 = 0.25) = 0 and falls from there, so 1 cent of principal a month repays it in 50
+  // months and months 51..84 owe nothing. The balance must never go negative.
   test('a tiny loan whose rounded payment repays it early never overpays', () => {
     const s = amortizationSchedule({ amountCents: 50, annualRateBps: 600, months: 84 });
     expect(s).toHaveLength(84);
@@ -287,8 +287,8 @@ describe('interestSubsidy', () => {
     ]);
   });
 
-  // Hand-worked: EUR 3,000.00 over 3 months at 2%, below the 3-point maximum reduction: reduced rate max(0, 2% − 3%) = 0,
-  // so nothing is paid at the reduced rate and the whole interest is saved. i = 0.02 / 12 = 1/600:
+  // Hand-worked: EUR 3,000.00 over 3 months at 2%, below the 3-point maximum reduction: reduced rate
+  // max(0, 2% − 3%) = 0, so nothing is paid at the reduced rate and the whole interest is saved. i = 0.02 / 12 = 1/600:
   //   annuity = 500 / (1 − 1 / (601/600)^3) = 500 / 0.0049833795 = 100,333.52 -> 100,334
   //   month 1: 300,000 / 600 = 500;                 balance 300,000 − 99,834 = 200,166
   //   month 2: 200,166 / 600 = 333.61 -> 334;       balance 200,166 − 100,000 = 100,166
@@ -458,8 +458,8 @@ describe('interestSubsidy', () => {
     });
   });
 
-  // Found by the property below: EUR 3.99 over 47 months at 17.44%, 1.40 points subsidised. The interest is 151 cents at
-  // 17.44% and 150 at 16.04%, but cent rounding makes the saving +1 in early months and −1 in late ones; discounting
+  // Found by the property below: EUR 3.99 over 47 months at 17.44%, 1.40 points subsidised. The interest is 151 cents
+  // at 17.44% and 150 at 16.04%, but cent rounding makes the saving +1 in early months and −1 in late ones; discounting
   // weighs the late −1s less, so the raw present value is 1.645 -> 2 cents, above the 1 cent actually saved.
   // (Both figures cross-checked with exact rational arithmetic.) The present value is kept at the saving: 1 cent.
   test('a cent-rounding artefact cannot push the present value above the interest saved', () => {
