@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import { transition } from 'xstate';
 import { budgetPlace } from '../db/repositories/budget';
 import {
@@ -146,7 +146,9 @@ async function settle(
 async function asFailure(deps: ActivityDeps, err: unknown): Promise<never> {
   if (!(err instanceof StepInputError)) throw err;
   await err.afterwards?.(deps.db);
-  if (err.detail) log.info('answer refused', { reason: err.detail });
+  // The activity's logger exists only inside an activity: a step called directly (a test, a tool) has no one to tell,
+  // and the refusal must still reach its caller as the failure below, not as "Activity context not initialized".
+  if (err.detail) asyncLocalStorage.getStore()?.log.info('answer refused', { reason: err.detail });
   throw ApplicationFailure.nonRetryable(err.message, err.kind, err.problems);
 }
 
