@@ -237,7 +237,7 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
 
   describe('deadlines', () => {
     test("the accompaniment's runs from the assignment's effectiveOn, at the hour the step recorded it", async () => {
-      const id = await h.eligible();
+      const id = await h.registered();
       const effectiveOn = dayFromToday(-50);
       const occurredAt = `${dayFromToday(-1)}T15:45:00.000Z`;
       const { outcome } = await h.assign(id, { effectiveOn, occurredAt });
@@ -463,9 +463,12 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
 
   describe('effects', () => {
     test('an assignment needs an active body, one of its active consultants, and a day already past', async () => {
-      const id = await h.eligible();
+      const id = await h.registered();
       const closed = `test-closed-${randomUUID().slice(0, 8)}`;
-      await db.insertInto('implementing_bodies').values({ id: closed, name: 'Closed body', active: false }).execute();
+      await db
+        .insertInto('implementing_bodies')
+        .values({ id: closed, name: `Closed body ${closed}`, active: false })
+        .execute();
       const ofClosed = await db
         .insertInto('consultants')
         .values({ body_id: closed, name: 'Carla Chiusi', email: `carla.${randomUUID().slice(0, 8)}@example.org` })
@@ -740,7 +743,7 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
     test('every message of a journey fits its template, and the company is greeted in its own language', async () => {
       const email = `jane.${randomUUID().slice(0, 8)}@example.org`;
       const call = h.newCall();
-      const id = await h.eligible(
+      const id = await h.registered(
         { company: { legalRepresentative: { name: 'Jane Doe', email, locale: 'en' } } },
         call,
       );

@@ -5,6 +5,8 @@ import { applicationIdFor } from '../../client/service/ids';
 import { ensureConsultant } from '../../client/service/registry';
 import { loadComuni } from '../../config/comuni';
 import type { Db } from '../../db/connect';
+import type { ApplicationForm } from '../../domain/application';
+import { ineligibilityReasons } from '../../domain/eligibility';
 import type { CallRules } from '../../domain/rules';
 import type { ApplicationEvent } from '../../machines/events';
 import { sessionLinks } from '../../security/links';
@@ -89,6 +91,7 @@ export async function footprint(db: Db, applicationId: string) {
 }
 
 export type Harness = ReturnType<typeof registerHarness>;
+type FormOverrides = Parameters<typeof applicationForm>[0];
 
 /** A register of its own calls on `db`: the activities, and one helper per step of an application's journey. */
 export function registerHarness(db: Db) {
@@ -124,20 +127,22 @@ export function registerHarness(db: Db) {
     activitiesWith({ now: () => new Date(Date.now() + offsetDays * DAY_MS) });
 
   /** Registers an application as the service does (seq 0), submitted 60 days ago so the past is open to it. */
-  async function submit(
-    overrides: Parameters<typeof applicationForm>[0] = {},
+  async function submission(
+    overrides: FormOverrides = {},
     call = callId,
     meta: CommandMeta = operator,
-  ): Promise<string> {
+  ): Promise<{ id: string; form: ApplicationForm }> {
     const rules = calls.get(call);
     if (!rules) throw new Error(`no call ${call} in this test`);
     const form = applicationForm({ callId: call, submittedOn: dayFromToday(-60), ...overrides });
-    const applicationId = applicationIdFor(ID_SECRET, call, form.company.vatNumber);
-    const machine = machineInputOf(form, rules, applicationId, form.submittedOn!);
+    const id = applicationIdFor(ID_SECRET, call, form.company.vatNumber);
+    const machine = machineInputOf(form, rules, id, form.submittedOn!);
     const created = await recordSubmission(db, { form, machine, meta, occurredAt: new Date().toISOString() });
-    if (!created) throw new Error(`${applicationId} was already registered`);
-    return applicationId;
+    if (!created) throw new Error(`${id} was already registered`);
+    return { id, form };
   }
+  const submit = async (overrides: FormOverrides = {}, call = callId, meta: CommandMeta = operator) =>
+    (await submission(overrides, call, meta)).id;
 
   const lastSeq = async (applicationId: string) =>
     (await db.selectFrom('applications').select('last_seq').where('id', '=', applicationId).executeTakeFirstOrThrow())
@@ -155,9 +160,17 @@ export function registerHarness(db: Db) {
     return (options.activities ?? acts).applyStep({ applicationId, seq, event, meta, occurredAt });
   }
 
-  async function eligible(overrides: Parameters<typeof applicationForm>[0] = {}, call = callId) {
-    const id = await submit(overrides, call);
-    await step(id, { type: 'CONFIRM_ELIGIBILITY' }, SYSTEM);
+  /**
+   * Registered, with the workflow's first step: the eligibility the service decided from the form (reasons by code
+   * and field only, as the workflow's input carries them).
+   */
+  async function registered(overrides: FormOverrides = {}, call = callId, meta: CommandMeta = operator) {
+    const { id, form } = await submission(overrides, call, meta);
+    const reasons = ineligibilityReasons(form, calls.get(call)!, comuni).map(({ code, field }) => ({ code, field }));
+    const first: ApplicationEvent = reasons.length
+      ? { type: 'REJECT_INELIGIBLE', reasons }
+      : { type: 'CONFIRM_ELIGIBILITY' };
+    await step(id, first, SYSTEM);
     return id;
   }
 
@@ -167,17 +180,21 @@ export function registerHarness(db: Db) {
     return ensureConsultant(db, body, { name, email: `anna.${tag}@${body}.example.org` });
   }
 
-  async function assign(id: string, options: { body?: string; effectiveOn?: string; occurredAt?: string } = {}) {
+  async function assign(
+    id: string,
+    options: { body?: string; effectiveOn?: string; occurredAt?: string; meta?: CommandMeta } = {},
+  ) {
     const body = options.body ?? 'i3p';
     const consultantId = await consultant(body);
     const effectiveOn = options.effectiveOn ?? dayFromToday(-50);
     const event: ApplicationEvent = { type: 'ASSIGN_BODY', implementingBody: body, consultantId, effectiveOn };
-    const outcome = await step(id, event, operator, options.occurredAt ? { occurredAt: options.occurredAt } : {});
+    const at = options.occurredAt ? { occurredAt: options.occurredAt } : {};
+    const outcome = await step(id, event, options.meta ?? operator, at);
     return { consultantId, outcome };
   }
 
-  async function inAccompaniment(overrides: Parameters<typeof applicationForm>[0] = {}, call = callId) {
-    const id = await eligible(overrides, call);
+  async function inAccompaniment(overrides: FormOverrides = {}, call = callId) {
+    const id = await registered(overrides, call);
     await assign(id);
     return id;
   }
@@ -246,7 +263,7 @@ export function registerHarness(db: Db) {
     submit,
     lastSeq,
     step,
-    eligible,
+    registered,
     consultant,
     assign,
     inAccompaniment,
