@@ -131,8 +131,11 @@ async function settle(
     deadline,
     promoted: s.promoted,
   };
-  // The step's first record keeps its answer: a retry of this step returns it unchanged.
-  for (const [i, record] of records.entries()) await recordTransition(ctx, i === 0 ? { ...record, outcome } : record);
+  // The step's first record keeps its answer: a retry of this step returns it unchanged. Messages name the deadline
+  // the whole step leaves running: an admission's funding clock starts with the reservation its follow-up records.
+  for (const [i, record] of records.entries()) {
+    await recordTransition(ctx, { ...record, deadline, ...(i === 0 ? { outcome } : {}) });
+  }
   await advanceRegister(ctx.trx, ctx.applicationId, {
     seq,
     snapshot: { value: stateOf(snapshot), context: snapshot.context },
