@@ -232,6 +232,13 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
       const context = (await snapshotOf(id)).context;
       expect(context).toMatchObject({ budget: 'reserved', budgetPosition: null, admittedCents: 4_000_000 });
       expect((await h.footprint(id)).reservation).toEqual({ status: 'reserved', amount_cents: '4000000' });
+      // The admission's messages name the funding deadline the reservation started in the same step.
+      expect(outcome.deadline).toMatchObject({ kind: 'funding' });
+      const told = (await outboxFor(db, id)).filter((m) => m.template === 'application.admitted');
+      expect(told.map((m) => [m.recipient, payloadOf(m).deadline])).toEqual(
+        told.map((m) => [m.recipient, outcome.deadline]),
+      );
+      expect(told).toHaveLength(2 + OPERATORS.length);
     });
   });
 

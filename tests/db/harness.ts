@@ -177,15 +177,16 @@ export function registerHarness(db: Db) {
   /** A consultant of its own in the registry (one per application: the same person is never in two places). */
   async function consultant(body = 'i3p', name = 'Anna Rossi') {
     const tag = randomUUID().slice(0, 8);
-    return ensureConsultant(db, body, { name, email: `anna.${tag}@${body}.example.org` });
+    const first = name.split(' ')[0]!.toLowerCase();
+    return ensureConsultant(db, body, { name, email: `${first}.${tag}@${body}.example.org` });
   }
 
   async function assign(
     id: string,
-    options: { body?: string; effectiveOn?: string; occurredAt?: string; meta?: CommandMeta } = {},
+    options: { body?: string; consultant?: string; effectiveOn?: string; occurredAt?: string; meta?: CommandMeta } = {},
   ) {
     const body = options.body ?? 'i3p';
-    const consultantId = await consultant(body);
+    const consultantId = await consultant(body, options.consultant);
     const effectiveOn = options.effectiveOn ?? dayFromToday(-50);
     const event: ApplicationEvent = { type: 'ASSIGN_BODY', implementingBody: body, consultantId, effectiveOn };
     const at = options.occurredAt ? { occurredAt: options.occurredAt } : {};
