@@ -1,6 +1,8 @@
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import { transition } from 'xstate';
 import { budgetPlace } from '../db/repositories/budget';
+import type { ApplicationForm } from '../domain/application';
+import { sizeClassOf } from '../domain/eligibility';
 import {
   advanceRegister,
   deadlineOfRow,
@@ -216,6 +218,9 @@ export function stepActivities(deps: ActivityDeps) {
           .selectFrom('applications')
           .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
           .select([
+            'applications.call_id',
+            'applications.rules_version',
+            'applications.form',
             'applications.size_class',
             'applications.created_at',
             'applications.assigned_at',
@@ -223,10 +228,12 @@ export function stepActivities(deps: ActivityDeps) {
           ])
           .where('applications.id', '=', input.applicationId)
           .executeTakeFirstOrThrow();
+        // The register's migration left first-generation rows without a size class: the stored form has it.
+        const form = (typeof row.form === 'string' ? JSON.parse(row.form) : row.form) as ApplicationForm;
         const context: ApplicationContext = {
           ...input.snapshot.context,
           consultantId: row.consultant ?? input.snapshot.context.consultantId,
-          sizeClass: row.size_class,
+          sizeClass: row.size_class ?? sizeClassOf(form, deps.rules(row.call_id, row.rules_version)),
           submittedOn: row.created_at.toISOString().slice(0, 10),
           assignedOn: row.assigned_at?.toISOString().slice(0, 10) ?? null,
         };
