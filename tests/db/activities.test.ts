@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { initialTransition } from 'xstate';
 import { canonicalJson, digestOf } from '../../activities/digest';
+import { machineInputOf } from '../../client/service/applications';
 import {
   GENERIC_ANSWER_REFUSAL,
   MAX_APPLICATION_CODE_FAILURES,
@@ -11,10 +13,11 @@ import { outboxFor } from '../../db/repositories/notifications';
 import { budgetOverview, ledgerBalance } from '../../db/repositories/budget';
 import { sessionsOf } from '../../db/repositories/sessions';
 import { storeUpload } from '../../documents/store';
+import { applicationMachine } from '../../machines/application.machine';
 import type { ApplicationEvent } from '../../machines/events';
 import { checkedPayload, render } from '../../notifications/templates';
 import { backends, openTestDb } from '../support/database';
-import { dayFromToday, pdfBytes, preProject, session } from '../support/fixtures';
+import { applicationForm, dayFromToday, pdfBytes, preProject, session } from '../support/fixtures';
 import { operator, PEOPLE } from '../support/people';
 import { COMMISSION, OPERATORS, registerHarness, type Harness } from './harness';
 
@@ -240,6 +243,82 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
       );
       expect(told).toHaveLength(2 + OPERATORS.length);
     });
+  });
+
+  test('a first-generation run hands its state to the register, which fills in what the run never knew', async () => {
+    const call = h.callId;
+    const form = applicationForm({ callId: call, submittedOn: dayFromToday(-60) });
+    const id = `${call}.generation-1-${randomUUID().slice(0, 8)}`;
+    const consultantId = await h.consultant('i3p');
+    const assignedOn = dayFromToday(-50);
+    // As the first generation's activities and the register's migration left it: no snapshot, no size class.
+    await db
+      .insertInto('applications')
+      .values({
+        id,
+        call_id: call,
+        rules_version: 1,
+        vat_number: form.company.vatNumber,
+        legal_name: form.company.legalName,
+        representative_email: form.company.legalRepresentative.email,
+        form: JSON.stringify(form),
+        state: 'accompaniment',
+        last_seq: 3,
+        facts: '{}',
+        implementing_body: 'i3p',
+        consultant_id: consultantId,
+        assigned_at: new Date(`${assignedOn}T00:00:00Z`),
+      })
+      .execute();
+    const initial = initialTransition(
+      applicationMachine,
+      machineInputOf(form, h.rulesOf(call), id, form.submittedOn!),
+    )[0].context;
+    // The run knew the consultant by address, and nothing of the size class or the days.
+    const carried = {
+      ...initial,
+      eligibility: 'eligible' as const,
+      implementingBody: 'i3p',
+      consultantId: 'anna@i3p.example.org',
+      sizeClass: null,
+      submittedOn: '',
+      assignedOn: null,
+    };
+    const deadline = { kind: 'accompaniment' as const, dueAt: `${dayFromToday(70)}T09:00:00.000Z` };
+    const { context } = await h.acts.adoptSnapshot({
+      applicationId: id,
+      seq: 3,
+      snapshot: { value: 'accompaniment', context: carried },
+      deadline,
+    });
+    const created = await db
+      .selectFrom('applications')
+      .select('created_at')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(context).toEqual({
+      ...carried,
+      consultantId,
+      sizeClass: 'micro',
+      submittedOn: created.created_at.toISOString().slice(0, 10),
+      assignedOn,
+    });
+    const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      generation: 2,
+      last_seq: 3,
+      state: 'accompaniment',
+      size_class: 'micro',
+      implementing_body: 'i3p',
+      deadline_kind: 'accompaniment',
+      snapshot: { value: 'accompaniment', context },
+    });
+    expect(row.deadline_at?.toISOString()).toBe(deadline.dueAt);
+
+    // The next step is the current generation's, on the adopted snapshot: the consultant is found by registry id.
+    const logged = await h.log(id, dayFromToday(-40), '09:00', '11:00');
+    expect(logged).toMatchObject({ seq: 5, state: 'accompaniment', deadline });
+    expect((await sessionRow(id, dayFromToday(-40), '09:00')).consultant_id).toBe(consultantId);
   });
 
   describe('deadlines', () => {
