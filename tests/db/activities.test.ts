@@ -176,6 +176,27 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
       expect(await h.footprint(id)).toEqual(committed);
     });
 
+    test('two runs of one step at once (a timed-out task run again elsewhere) commit once, answer alike', async () => {
+      const id = await h.inAccompaniment();
+      const before = await h.footprint(id);
+      const seq = before.row.last_seq + 1;
+      const logSession: ApplicationEvent = {
+        type: 'LOG_SESSION',
+        session: session(dayFromToday(-40), '09:00', '12:00'),
+      };
+      const [a, b] = await Promise.all([
+        h.step(id, logSession, PEOPLE.consultant, { seq }),
+        h.step(id, logSession, PEOPLE.consultant, { seq }),
+      ]);
+      expect(a).toEqual(b);
+      expect(await h.footprint(id)).toMatchObject({
+        sessions: 1,
+        audit: before.audit + 2,
+        outbox: before.outbox + 1,
+        row: { last_seq: seq + 1 },
+      });
+    });
+
     test('a seq out of order, an unknown application, an event the register refuses: RegisterOutOfStep', async () => {
       const id = await h.inAccompaniment();
       const before = await h.footprint(id);
