@@ -1,6 +1,8 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import { transition } from 'xstate';
 import { budgetPlace } from '../db/repositories/budget';
+import type { ApplicationForm } from '../domain/application';
+import { sizeClassOf } from '../domain/eligibility';
 import {
   advanceRegister,
   deadlineOfRow,
@@ -131,8 +133,11 @@ async function settle(
     deadline,
     promoted: s.promoted,
   };
-  // The step's first record keeps its answer: a retry of this step returns it unchanged.
-  for (const [i, record] of records.entries()) await recordTransition(ctx, i === 0 ? { ...record, outcome } : record);
+  // The step's first record keeps its answer: a retry of this step returns it unchanged. Messages name the deadline
+  // the whole step leaves running: an admission's funding clock starts with the reservation its follow-up records.
+  for (const [i, record] of records.entries()) {
+    await recordTransition(ctx, { ...record, deadline, ...(i === 0 ? { outcome } : {}) });
+  }
   await advanceRegister(ctx.trx, ctx.applicationId, {
     seq,
     snapshot: { value: stateOf(snapshot), context: snapshot.context },
@@ -146,7 +151,9 @@ async function settle(
 async function asFailure(deps: ActivityDeps, err: unknown): Promise<never> {
   if (!(err instanceof StepInputError)) throw err;
   await err.afterwards?.(deps.db);
-  if (err.detail) log.info('answer refused', { reason: err.detail });
+  // The activity's logger exists only inside an activity: a step called directly (a test, a tool) has no one to tell,
+  // and the refusal must still reach its caller as the failure below, not as "Activity context not initialized".
+  if (err.detail) asyncLocalStorage.getStore()?.log.info('answer refused', { reason: err.detail });
   throw ApplicationFailure.nonRetryable(err.message, err.kind, err.problems);
 }
 
@@ -211,6 +218,9 @@ export function stepActivities(deps: ActivityDeps) {
           .selectFrom('applications')
           .leftJoin('consultants', 'consultants.id', 'applications.consultant_id')
           .select([
+            'applications.call_id',
+            'applications.rules_version',
+            'applications.form',
             'applications.size_class',
             'applications.created_at',
             'applications.assigned_at',
@@ -218,10 +228,12 @@ export function stepActivities(deps: ActivityDeps) {
           ])
           .where('applications.id', '=', input.applicationId)
           .executeTakeFirstOrThrow();
+        // The register's migration left first-generation rows without a size class: the stored form has it.
+        const form = (typeof row.form === 'string' ? JSON.parse(row.form) : row.form) as ApplicationForm;
         const context: ApplicationContext = {
           ...input.snapshot.context,
           consultantId: row.consultant ?? input.snapshot.context.consultantId,
-          sizeClass: row.size_class,
+          sizeClass: row.size_class ?? sizeClassOf(form, deps.rules(row.call_id, row.rules_version)),
           submittedOn: row.created_at.toISOString().slice(0, 10),
           assignedOn: row.assigned_at?.toISOString().slice(0, 10) ?? null,
         };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { Executor } from '../db/repositories/applications';
 import { sniffMediaType } from '../domain/media-type';
 import type { DocumentKind, StoredDocument } from '../machines/events';
@@ -34,13 +35,21 @@ export function checkUpload(bytes: Buffer, filename: string, maxBytes: number): 
   return { mediaType };
 }
 
-/** Stores the bytes once per content; the same bytes uploaded again are the same blob. */
+/**
+ * Stores the bytes once per content; the same bytes uploaded again are the same blob, and mend a stored copy that
+ * no longer hashes to its name (readBlob refuses to serve it).
+ */
 export async function storeBlob(db: Executor, bytes: Buffer): Promise<string> {
   const sha256 = sha256Of(bytes);
   await db
     .insertInto('document_blobs')
     .values({ sha256, content: bytes, size_bytes: bytes.length })
-    .onConflict((oc) => oc.column('sha256').doNothing())
+    .onConflict((oc) =>
+      oc
+        .column('sha256')
+        .doUpdateSet({ content: (eb) => eb.ref('excluded.content'), size_bytes: bytes.length })
+        .where(sql<boolean>`document_blobs.content is distinct from excluded.content`),
+    )
     .execute();
   return sha256;
 }

@@ -8,6 +8,8 @@ export interface LoggedSession {
   end: string;
   /** Confirmed by the company with its single-use code; only confirmed sessions count. */
   confirmed: boolean;
+  /** The company said it did not take place: it never counts, and can no longer be confirmed. */
+  disputed?: boolean;
 }
 
 export interface HourRules {
@@ -46,7 +48,7 @@ export function verifyHours(
   for (const s of own) {
     const discard = (reason: string) => verdict.discarded.push({ sessionId: s.id, reason: `${label(s)}: ${reason}` });
     if (!s.confirmed) {
-      discard('is not yet confirmed by the company');
+      discard(s.disputed ? 'was disputed by the company' : 'is not yet confirmed by the company');
       continue;
     }
     if (s.date > when.today || (s.date === when.today && s.end.slice(0, 5) > when.nowTime)) {

@@ -10,6 +10,7 @@ import { ApplicationFormSchema, type ApplicationForm } from '../../domain/applic
 import { ineligibilityReasons, sizeClassOf, type Comune } from '../../domain/eligibility';
 import { machineRules } from '../../domain/machine-rules';
 import { romeToday } from '../../domain/rome';
+import type { CallRules } from '../../domain/rules';
 import { applicationMachine, type ApplicationMachineInput } from '../../machines/application.machine';
 import type { ApplicationCommand } from '../../machines/events';
 import { enqueue } from '../../notifications/outbox';
@@ -68,19 +69,14 @@ export class ApplicationService {
       ]);
     }
     const reasons = ineligibilityReasons(form, rules, this.deps.territory(rules.territory.comuniFile));
-    const sizeClass = sizeClassOf(form, rules);
     const applicationId = applicationIdFor(this.deps.config.ID_SECRET, form.callId, form.company.vatNumber);
-    const machine: ApplicationMachineInput = {
-      applicationId,
-      callId: rules.callId,
-      rulesVersion: rules.version,
-      rules: machineRules(rules),
-      themes: form.themes,
-      deMinimisRoomCents: Math.max(0, rules.deMinimis.ceilingCents - form.deMinimisReceivedCents),
-      sizeClass,
-      submittedOn,
-    };
-    const registered = await this.register(form, machine, meta);
+    const machine = machineInputOf(form, rules, applicationId, submittedOn);
+    const registered = await recordSubmission(this.deps.db, {
+      form,
+      machine,
+      meta,
+      occurredAt: this.now().toISOString(),
+    });
     if (!registered) {
       // A crash between this commit and the start would leave a row without its workflow: starting it again mends
       // that. Only while its first step is unrecorded: a workflow that ran and was deleted by retention must not
@@ -94,7 +90,7 @@ export class ApplicationService {
     }
     await this.start(applicationId, machine, reasons, meta);
     await untilRecorded(this.deps.db, applicationId, 1);
-    return { applicationId, eligible: reasons.length === 0, reasons, sizeClass };
+    return { applicationId, eligible: reasons.length === 0, reasons, sizeClass: machine.sizeClass };
   }
 
   private async neverStarted(applicationId: string): Promise<boolean> {
@@ -115,69 +111,6 @@ export class ApplicationService {
         { path: 'callId', message: err.message },
       ]);
     }
-  }
-
-  private async register(form: ApplicationForm, machine: ApplicationMachineInput, meta: CommandMeta) {
-    const snapshot = initialTransition(applicationMachine, machine)[0];
-    const { company } = form;
-    const representative = company.legalRepresentative;
-    return this.deps.db.transaction().execute(async (trx) => {
-      const created = await insertApplication(trx, {
-        id: machine.applicationId,
-        call_id: machine.callId,
-        rules_version: machine.rulesVersion,
-        vat_number: company.vatNumber,
-        legal_name: company.legalName,
-        representative_email: representative.email,
-        form: JSON.stringify(form),
-        last_seq: 0,
-        facts: '{}',
-        generation: 2,
-        snapshot: JSON.stringify({ value: 'submitted', context: snapshot.context }),
-        comune: company.operatingSite.comune,
-        ateco_code: company.atecoCode,
-        ...registerColumns('submitted', snapshot.context, null, false),
-      } as never);
-      if (!created) return false;
-      await appendAudit(trx, {
-        applicationId: machine.applicationId,
-        seq: 0,
-        eventType: 'SUBMIT',
-        from: null,
-        to: 'submitted',
-        actor: meta.actor,
-        role: meta.role,
-        payloadDigest: payloadDigest(form),
-        occurredAt: this.now().toISOString(),
-        summary: { callId: machine.callId, rulesVersion: machine.rulesVersion },
-      });
-      const recipient = { address: representative.email, locale: representative.locale, name: representative.name };
-      await enqueue(trx, {
-        template: 'application.submitted',
-        idempotencyKey: `${machine.applicationId}:0:company:${representative.email}`,
-        applicationId: machine.applicationId,
-        recipient,
-        payload: {
-          applicationId: machine.applicationId,
-          callId: machine.callId,
-          audience: 'company',
-          recipientName: representative.name,
-          from: null,
-          to: 'submitted',
-          event: 'SUBMIT',
-          actorRole: meta.role,
-          deadline: null,
-          motivation: null,
-          reasons: [],
-          amountCents: null,
-          minimumHours: machine.rules.minimumAccompanimentMinutes / 60,
-          companyName: company.legalName,
-          bodyName: null,
-          consultantName: null,
-        },
-      });
-      return true;
-    });
   }
 
   private async start(
@@ -258,4 +191,95 @@ export class ApplicationService {
       `the application is ${row.state}, a final state: no further events are accepted`,
     );
   }
+}
+
+/** What the machine of a new application starts from: read from the form and the call's rules, no personal data. */
+export function machineInputOf(
+  form: ApplicationForm,
+  rules: CallRules,
+  applicationId: string,
+  submittedOn: string,
+): ApplicationMachineInput {
+  return {
+    applicationId,
+    callId: rules.callId,
+    rulesVersion: rules.version,
+    rules: machineRules(rules),
+    themes: form.themes,
+    deMinimisRoomCents: Math.max(0, rules.deMinimis.ceilingCents - form.deMinimisReceivedCents),
+    sizeClass: sizeClassOf(form, rules),
+    submittedOn,
+  };
+}
+
+/**
+ * The submission's record, in one transaction: the application row (the form, the machine's snapshot at seq 0 and
+ * the register's columns), its SUBMIT audit row and the company's acknowledgement. False, writing nothing, when the
+ * company already applied to the call (the unique constraint said so).
+ */
+export async function recordSubmission(
+  db: Db,
+  s: { form: ApplicationForm; machine: ApplicationMachineInput; meta: CommandMeta; occurredAt: string },
+): Promise<boolean> {
+  const { form, machine, meta } = s;
+  const snapshot = initialTransition(applicationMachine, machine)[0];
+  const { company } = form;
+  const representative = company.legalRepresentative;
+  return db.transaction().execute(async (trx) => {
+    const created = await insertApplication(trx, {
+      id: machine.applicationId,
+      call_id: machine.callId,
+      rules_version: machine.rulesVersion,
+      vat_number: company.vatNumber,
+      legal_name: company.legalName,
+      representative_email: representative.email,
+      form: JSON.stringify(form),
+      last_seq: 0,
+      facts: '{}',
+      generation: 2,
+      snapshot: JSON.stringify({ value: 'submitted', context: snapshot.context }),
+      comune: company.operatingSite.comune,
+      ateco_code: company.atecoCode,
+      ...registerColumns('submitted', snapshot.context, null, false),
+    } as never);
+    if (!created) return false;
+    await appendAudit(trx, {
+      applicationId: machine.applicationId,
+      seq: 0,
+      eventType: 'SUBMIT',
+      from: null,
+      to: 'submitted',
+      actor: meta.actor,
+      role: meta.role,
+      payloadDigest: payloadDigest(form),
+      occurredAt: s.occurredAt,
+      summary: { callId: machine.callId, rulesVersion: machine.rulesVersion },
+    });
+    const recipient = { address: representative.email, locale: representative.locale, name: representative.name };
+    await enqueue(trx, {
+      template: 'application.submitted',
+      idempotencyKey: `${machine.applicationId}:0:company:${representative.email}`,
+      applicationId: machine.applicationId,
+      recipient,
+      payload: {
+        applicationId: machine.applicationId,
+        callId: machine.callId,
+        audience: 'company',
+        recipientName: representative.name,
+        from: null,
+        to: 'submitted',
+        event: 'SUBMIT',
+        actorRole: meta.role,
+        deadline: null,
+        motivation: null,
+        reasons: [],
+        amountCents: null,
+        minimumHours: machine.rules.minimumAccompanimentMinutes / 60,
+        companyName: company.legalName,
+        bodyName: null,
+        consultantName: null,
+      },
+    });
+    return true;
+  });
 }

@@ -121,9 +121,13 @@ const toSummary = (r: SummaryRow): ApplicationSummary => ({
   closedAt: r.closed_at?.toISOString() ?? null,
 });
 
-/** The page cursor: where the last row of a page stands in the (submission time, id) order. */
-const encodeCursor = (r: { created_at: Date; id: string }) =>
-  Buffer.from(`${r.created_at.toISOString()}|${r.id}`).toString('base64url');
+/**
+ * The page cursor: where the last row of a page stands in the (submission time, id) order. The time is PostgreSQL's
+ * own, to the microsecond: a JS Date keeps milliseconds, and a cursor earlier than its row would list it again.
+ */
+const cursorAt = sql<string>`to_char(applications.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const encodeCursor = (r: { cursor_at: string; id: string }) =>
+  Buffer.from(`${r.cursor_at}|${r.id}`).toString('base64url');
 function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!at || !id || Number.isNaN(Date.parse(at))) {
@@ -139,7 +143,7 @@ export async function listApplications(
   db: Executor,
   filter: ListFilter,
 ): Promise<{ items: ApplicationSummary[]; next: string | null }> {
-  let query = db.selectFrom('applications').select(summaryColumns);
+  let query = db.selectFrom('applications').select([...summaryColumns, cursorAt.as('cursor_at')]);
   if (filter.state) query = query.where('applications.state', '=', filter.state);
   if (filter.call) query = query.where('applications.call_id', '=', filter.call);
   if (filter.body) query = query.where('applications.implementing_body', '=', filter.body);
@@ -156,7 +160,7 @@ export async function listApplications(
     .orderBy('applications.created_at')
     .orderBy('applications.id')
     .limit(filter.limit + 1)
-    .execute()) as SummaryRow[];
+    .execute()) as (SummaryRow & { cursor_at: string })[];
   const page = rows.slice(0, filter.limit);
   const last = page[page.length - 1];
   return { items: page.map(toSummary), next: rows.length > filter.limit && last ? encodeCursor(last) : null };

@@ -39,6 +39,7 @@ const toLogged = (r: {
   starts_at: string;
   ends_at: string;
   confirmed_at: Date | null;
+  disputed_at: Date | null;
 }): LoggedSession => ({
   id: r.id,
   applicationId: r.application_id,
@@ -47,6 +48,7 @@ const toLogged = (r: {
   start: r.starts_at,
   end: r.ends_at,
   confirmed: r.confirmed_at !== null,
+  disputed: r.disputed_at !== null,
 });
 
 export async function sessionsOf(db: Executor, applicationId: string): Promise<LoggedSession[]> {

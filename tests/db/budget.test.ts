@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { budgetActivities } from '../../activities/budget';
 import type { Db } from '../../db/connect';
 import {
   adjust,
   budgetOverview,
+  budgetPlace,
   consume,
   ensureCallBudget,
   ledgerBalance,
+  openCallBudget,
   release,
   reserve,
+  type BudgetErrorCode,
   type ReserveOutcome,
 } from '../../db/repositories/budget';
 import { backends, openTestDb } from '../support/database';
@@ -104,7 +106,7 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     expect((await expectBalanced(callId)).committedCents).toBe(30_000);
   });
 
-  test('strict FIFO: behind a waiting application a small one waits too; a release promotes while the head fits', async () => {
+  test('strict FIFO: a small application waits behind a waiting one; a release promotes while it fits', async () => {
     const callId = await newCall(100_000);
     const [a, b, c, d, e] = await applications(callId, 5);
     expect(await reserve(db, { applicationId: a!, callId, amountCents: 70_000 })).toEqual({ status: 'reserved' });
@@ -235,28 +237,109 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     await expectBalanced(callId);
   });
 
-  test('activities wrap the repository; refusals are non-retryable', async () => {
-    const callId = await newCall(10_000);
-    const [a] = await applications(callId, 1);
-    const acts = budgetActivities({ db });
-    // The budget the rules give is only used to open a ledger: this call's 10,000 stays as it is.
-    expect(
-      await acts.reserveBudget({ applicationId: a!, callId, amountCents: 10_000, callBudgetCents: 999_999 }),
-    ).toEqual({ status: 'reserved' });
-    expect(await acts.budgetStatus({ applicationId: a! })).toEqual({ status: 'reserved', position: null });
+  const refusedWith = (code: BudgetErrorCode) => expect.objectContaining({ name: 'BudgetError', code });
+
+  test('openCallBudget opens a ledger once and leaves it alone; refusals carry their codes', async () => {
+    const callId = `test-budget-${randomUUID()}`;
+    // The rules' budget opens the ledger on the first reservation; a later rules file does not change it.
+    await openCallBudget(db, callId, 10_000);
+    await openCallBudget(db, callId, 999_999);
     expect((await budgetOverview(db, callId))?.totalCents).toBe(10_000);
-    await acts.consumeBudget({ applicationId: a! });
-    await expect(acts.adjustBudget({ applicationId: a!, finalAmountCents: 5_000 })).rejects.toMatchObject({
-      type: 'BudgetRefused',
-      nonRetryable: true,
-    });
-    expect(await acts.releaseBudget({ applicationId: a!, reason: 'lapsed' })).toEqual({
-      released: false,
-      promoted: [],
-    });
+    const [a, b] = await applications(callId, 2);
+    await expect(reserve(db, { applicationId: a!, callId: `${callId}-none`, amountCents: 1 })).rejects.toEqual(
+      refusedWith('UNKNOWN_CALL'),
+    );
+    await expect(reserve(db, { applicationId: a!, callId, amountCents: 0 })).rejects.toEqual(
+      refusedWith('INVALID_AMOUNT'),
+    );
+    await expect(consume(db, b!)).rejects.toEqual(refusedWith('UNKNOWN_RESERVATION'));
+    await reserve(db, { applicationId: a!, callId, amountCents: 10_000 });
+    await expect(reserve(db, { applicationId: a!, callId: await newCall(10_000), amountCents: 1 })).rejects.toEqual(
+      refusedWith('OTHER_CALL'),
+    );
+    await consume(db, a!);
+    await expect(adjust(db, { applicationId: a!, finalAmountCents: 5_000 })).rejects.toEqual(
+      refusedWith('NOT_RESERVED'),
+    );
+    expect(await release(db, { applicationId: a!, reason: 'lapsed' })).toEqual({ released: false, promoted: [] });
+    expect((await expectBalanced(callId)).consumed.map((r) => r.applicationId)).toEqual([a]);
   });
 
-  test('100 concurrent reservations: exactly the ones that fit are reserved, the rest wait in arrival order', async () => {
+  test('ensureCallBudget for `budget set`: a raise promotes FIFO; a cut below the committed is refused', async () => {
+    const fresh = `test-budget-${randomUUID()}`;
+    expect(await ensureCallBudget(db, fresh, 5_000)).toEqual({ totalCents: 5_000, committedCents: 0, promoted: [] });
+
+    const callId = await newCall(100_000);
+    const [a, b, c, d] = await applications(callId, 4);
+    await reserve(db, { applicationId: a!, callId, amountCents: 60_000 });
+    await reserve(db, { applicationId: b!, callId, amountCents: 50_000 });
+    await reserve(db, { applicationId: c!, callId, amountCents: 30_000 });
+    await reserve(db, { applicationId: d!, callId, amountCents: 10_000 });
+    expect(await ensureCallBudget(db, callId, 100_000)).toEqual({
+      totalCents: 100_000,
+      committedCents: 60_000,
+      promoted: [],
+    });
+    // 80,000 free: b, then c fit exactly; d waits although 10,000 is small (nothing is left).
+    expect(await ensureCallBudget(db, callId, 140_000)).toEqual({
+      totalCents: 140_000,
+      committedCents: 140_000,
+      promoted: [b, c],
+    });
+    const promoted = await db
+      .selectFrom('budget_reservations')
+      .select(['application_id', 'promoted_by'])
+      .where('application_id', 'in', [b!, c!])
+      .orderBy('queue_position')
+      .execute();
+    expect(promoted.map((r) => r.promoted_by)).toEqual([`budget:${callId}:140000`, `budget:${callId}:140000`]);
+    expect((await expectBalanced(callId)).waiting.map((w) => [w.applicationId, w.position])).toEqual([[d, 1]]);
+
+    await expect(ensureCallBudget(db, callId, 139_999)).rejects.toEqual(refusedWith('BUDGET_BELOW_COMMITTED'));
+    expect((await budgetOverview(db, callId))?.totalCents).toBe(140_000);
+    // c lets d through; then the budget may come down to what is committed, and a cut promotes nobody.
+    expect(await release(db, { applicationId: c!, reason: 'withdrawn' })).toEqual({ released: true, promoted: [d] });
+    expect(await ensureCallBudget(db, callId, 120_000)).toEqual({
+      totalCents: 120_000,
+      committedCents: 120_000,
+      promoted: [],
+    });
+    await expect(ensureCallBudget(db, callId, -1)).rejects.toEqual(refusedWith('INVALID_AMOUNT'));
+    await expectBalanced(callId);
+  });
+
+  test('budgetPlace says where an application stands: reserved, or waiting at a position, or nowhere', async () => {
+    const callId = await newCall(100_000);
+    const [a, b, c, d] = await applications(callId, 4);
+    expect(await budgetPlace(db, a!)).toBeNull();
+    await reserve(db, { applicationId: a!, callId, amountCents: 80_000 });
+    await reserve(db, { applicationId: b!, callId, amountCents: 50_000 });
+    await reserve(db, { applicationId: c!, callId, amountCents: 30_000 });
+    await reserve(db, { applicationId: d!, callId, amountCents: 30_000 });
+    expect(await Promise.all([a, b, c, d].map((id) => budgetPlace(db, id!)))).toEqual([
+      { status: 'reserved', position: null },
+      { status: 'waiting', position: 1 },
+      { status: 'waiting', position: 2 },
+      { status: 'waiting', position: 3 },
+    ]);
+    // b gives up waiting: c and d move up a place, neither fits yet.
+    await release(db, { applicationId: b!, reason: 'withdrawn' });
+    expect(await Promise.all([b, c, d].map((id) => budgetPlace(db, id!)))).toEqual([
+      null,
+      { status: 'waiting', position: 1 },
+      { status: 'waiting', position: 2 },
+    ]);
+    // a is funded for less: c comes through; a's money is spent, not a place in the queue.
+    await adjust(db, { applicationId: a!, finalAmountCents: 50_000 });
+    await consume(db, a!);
+    expect(await Promise.all([a, c, d].map((id) => budgetPlace(db, id!)))).toEqual([
+      null,
+      { status: 'reserved', position: null },
+      { status: 'waiting', position: 1 },
+    ]);
+  });
+
+  test('100 concurrent reservations: exactly those that fit are reserved, the rest wait in arrival order', async () => {
     const total = 1_000_000;
     const amount = 25_000;
     const fit = total / amount;
@@ -307,8 +390,9 @@ describe.each(backends)('call budget ledger against %s', (backend) => {
     expect((await expectBalanced(callId)).committedCents).toBe(fit * amount);
 
     console.info(
-      `${backend}: 100 concurrent reserve() in ${elapsed} ms: ${overview.reserved.length} reserved, ${overview.waiting.length} waiting ` +
-        `(positions 1..${overview.waiting.length}), committed ${overview.committedCents} cents = ${movements.length} ledger movements summing ${ledgerSum}`,
+      `${backend}: 100 concurrent reserve() in ${elapsed} ms: ${overview.reserved.length} reserved, ` +
+        `${overview.waiting.length} waiting (positions 1..${overview.waiting.length}), committed ` +
+        `${overview.committedCents} cents = ${movements.length} ledger movements summing ${ledgerSum}`,
     );
   });
 });

@@ -3,21 +3,20 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { accompanimentActivities } from '../../activities/accompaniment';
-import { applicationActivities, type TransitionRecord } from '../../activities/applications';
-import { loadComuni } from '../../config/comuni';
 import type { Db } from '../../db/connect';
 import { enqueueNotification, outboxFor, requeueFailedNotification } from '../../db/repositories/notifications';
-import type { Deadline } from '../../machines/deadlines';
 import { enqueue } from '../../notifications/outbox';
 import { TemplateError } from '../../notifications/templates';
 import { deliverPending, startDispatcher } from '../../notifications/dispatcher';
 import { createMailer, messageIdFor, type Mailer } from '../../notifications/mailer';
 import { listSinkMessages, readSinkMessage, startMailSink, type MailSink } from '../../notifications/sink';
-import { applicationForm, dayFromToday, projectRoot, rules2023, session } from '../support/fixtures';
+import { dayFromToday, preProject, session } from '../support/fixtures';
+import { PEOPLE } from '../support/people';
 import { backends, openTestDb } from '../support/database';
+import { OPERATORS, registerHarness, type Harness } from './harness';
 
 const FROM = 'InnoSocialMetro <noreply@innosocialmetro.invalid>';
+const DAY_MS = 86_400_000;
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -29,19 +28,19 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
+/** The day of an instant as the Italian mail writes it (dd/mm/yyyy); the instants here are at 10:00 UTC. */
+const italianDay = (instant: string) => instant.slice(0, 10).split('-').reverse().join('/');
+
 describe.each(backends)('outbox delivery against %s', (backend) => {
   let db: Db;
-  let acts: ReturnType<typeof applicationActivities>;
-  let sessions: ReturnType<typeof accompanimentActivities>;
+  let h: Harness;
   let dir: string;
   let sink: MailSink;
   let mailer: Mailer;
-  const comuni = loadComuni(projectRoot);
 
   beforeAll(async () => {
     db = await openTestDb(backend);
-    acts = applicationActivities({ db, territory: () => comuni });
-    sessions = accompanimentActivities({ db });
+    h = registerHarness(db);
   });
   afterAll(async () => {
     await db?.destroy();
@@ -59,91 +58,65 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
 
   const files = () => readdirSync(dir).filter((f) => f.endsWith('.eml'));
 
-  /** A registered application of a fresh company whose representative has an address of its own. */
+  /** A registered, eligible application of a fresh company whose representative has an address of its own. */
   async function registered(locale: 'it' | 'en' = 'it') {
-    const applicationId = `test.${randomUUID()}`;
     const email = `rep.${randomUUID().slice(0, 8)}@example.org`;
-    const form = applicationForm();
-    form.company.legalRepresentative = { ...form.company.legalRepresentative, email, locale };
-    await acts.registerApplication({
-      applicationId,
-      rules: rules2023,
-      form,
-      actor: 'op',
-      role: 'operator',
-      occurredAt: new Date().toISOString(),
+    const applicationId = await h.registered({
+      company: { legalRepresentative: { name: 'Giulia Ferraris', email, locale } },
     });
     return { applicationId, email };
   }
 
-  const step = (
-    applicationId: string,
-    seq: number,
-    fromState: string,
-    toState: string,
-    deadline: Deadline | null,
-  ): TransitionRecord => ({
-    applicationId,
-    seq,
-    eventType: 'TEST_STEP',
-    fromState,
-    toState,
-    actor: 'op',
-    role: 'operator',
-    payload: { seq },
-    occurredAt: new Date().toISOString(),
-    facts: { implementingBody: 'I3P scpa', requiredHours: 8 },
-    deadline,
-  });
+  /** The company's messages of an application: the ones addressed to its representative. */
+  const companyRows = async (applicationId: string, email: string) =>
+    (await outboxFor(db, applicationId)).filter((r) => r.recipient === email);
 
-  /** Submitted, then through accompaniment, pre-project and commission to admitted: five notifications. */
+  /**
+   * Submitted, then through its accompaniment (two confirmed sessions), pre-project and commission to admitted, each
+   * deadline started at 10:00 UTC on a known day: the company hears of every state and of each session's code.
+   */
   async function admittedApplication() {
     const app = await registered();
-    await acts.recordTransition(
-      step(app.applicationId, 1, 'submitted', 'accompaniment', {
-        kind: 'accompaniment',
-        dueAt: '2027-03-24T10:00:00.000Z',
-      }),
-    );
-    await acts.recordTransition(
-      step(app.applicationId, 2, 'accompaniment', 'pre_project', {
-        kind: 'accompaniment',
-        dueAt: '2027-03-24T10:00:00.000Z',
-      }),
-    );
-    await acts.recordTransition(
-      step(app.applicationId, 3, 'pre_project', 'commission', {
-        kind: 'commission_decision',
-        dueAt: '2027-05-10T10:00:00.000Z',
-      }),
-    );
-    await acts.recordTransition(
-      step(app.applicationId, 4, 'commission', 'admitted', { kind: 'funding', dueAt: '2027-11-06T10:00:00.000Z' }),
-    );
-    return app;
+    const at = (daysAgo: number) => `${dayFromToday(-daysAgo)}T10:00:00.000Z`;
+    const due = (instant: string, days: number) => new Date(Date.parse(instant) + days * DAY_MS).toISOString();
+    await h.assign(app.applicationId, { effectiveOn: dayFromToday(-50), occurredAt: at(45) });
+    await h.eightHours(app.applicationId);
+    await h.step(app.applicationId, { type: 'COMPLETE_ACCOMPANIMENT' });
+    await h.step(app.applicationId, { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }, PEOPLE.consultant);
+    await h.step(app.applicationId, { type: 'FORWARD_TO_COMMISSION' }, PEOPLE.operator, { occurredAt: at(20) });
+    await h.decide(app.applicationId, 'APPROVE', { occurredAt: at(5) });
+    const deadlines = {
+      accompaniment: due(at(50), 120),
+      commission: due(at(20), 60),
+      funding: due(at(5), 180),
+    };
+    return { ...app, deadlines };
   }
 
-  test('each outbox row reaches the representative once, as the message its template says', async () => {
-    const { applicationId, email } = await admittedApplication();
-    const report = await deliverPending(db, mailer, { applicationIds: [applicationId] });
-    expect(report).toEqual({ sent: 5, failed: [] });
+  test("each of the company's rows reaches the representative once, as the message its template says", async () => {
+    const { applicationId, email, deadlines } = await admittedApplication();
+    const rows = await companyRows(applicationId, email);
+    const ids = rows.map((r) => r.id);
+    expect(await deliverPending(db, mailer, { ids })).toEqual({ sent: 7, failed: [] });
 
     const stored = await listSinkMessages(dir);
-    expect(stored).toHaveLength(5);
+    expect(stored).toHaveLength(7);
     for (const m of stored) {
       expect(m.to).toBe(`Giulia Ferraris <${email}>`);
       expect(m.from).toBe(FROM);
       expect(m.subject).toContain(applicationId);
     }
+    const sessionDay = (days: number) => italianDay(dayFromToday(days));
     expect(stored.map((m) => m.subject.split(': ').pop())).toEqual([
       'domanda ricevuta',
       'percorso di accompagnamento avviato',
+      `conferma della sessione del ${sessionDay(-40)}`,
+      `conferma della sessione del ${sessionDay(-39)}`,
       'pre-progetto in preparazione',
       "all'esame della Commissione di Valutazione",
       "ammessa all'agevolazione",
     ]);
-    const outbox = await outboxFor(db, applicationId);
-    expect(stored.map((m) => m.messageId)).toEqual(outbox.map((r) => messageIdFor(r.idempotency_key)));
+    expect(stored.map((m) => m.messageId)).toEqual(rows.map((r) => messageIdFor(r.idempotency_key)));
     expect(messageIdFor(`${applicationId}:0:company`)).toBe(`<${applicationId}%3A0%3Acompany@innosocialmetro>`);
 
     const bodies = await Promise.all(stored.map((m) => readSinkMessage(m.path)));
@@ -155,12 +128,16 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       expect(b.html).toContain(`<dd style="margin:0 0 8px;">${applicationId}</dd>`);
     }
     expect(bodies[0]!.text).not.toContain('Scadenza');
-    expect(bodies[1]!.text).toContain('Scadenza (completamento del percorso di accompagnamento): 24/03/2027');
-    expect(bodies[3]!.text).toContain('Scadenza (decisione della Commissione di Valutazione): 10/05/2027');
-    expect(bodies[4]!.text).toContain("Scadenza (erogazione dell'agevolazione): 06/11/2027");
-    expect(bodies[4]!.headers['x-envelope-to']).toBe(email);
+    expect(bodies[1]!.text).toContain(
+      `Scadenza (completamento del percorso di accompagnamento): ${italianDay(deadlines.accompaniment)}`,
+    );
+    expect(bodies[5]!.text).toContain(
+      `Scadenza (decisione della Commissione di Valutazione): ${italianDay(deadlines.commission)}`,
+    );
+    expect(bodies[6]!.text).toContain(`Scadenza (erogazione dell'agevolazione): ${italianDay(deadlines.funding)}`);
+    expect(bodies[6]!.headers['x-envelope-to']).toBe(email);
 
-    for (const row of outbox) {
+    for (const row of await companyRows(applicationId, email)) {
       expect(row.sent_at).toBeInstanceOf(Date);
       expect(row).toMatchObject({
         attempts: 1,
@@ -171,24 +148,24 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     }
 
     // A second run finds nothing to send.
-    await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
-      sent: 0,
-      failed: [],
-    });
-    expect(files()).toHaveLength(5);
+    await expect(deliverPending(db, mailer, { ids })).resolves.toEqual({ sent: 0, failed: [] });
+    expect(files()).toHaveLength(7);
   });
 
   test('two dispatchers running at once send every message exactly once', async () => {
     const a = await admittedApplication();
     const b = await admittedApplication();
     const scope = { applicationIds: [a.applicationId, b.applicationId] };
+    const total = (await outboxFor(db, a.applicationId)).length + (await outboxFor(db, b.applicationId)).length;
+    // Company, consultant, commission and operators: more than one dispatcher's worth of rows to fight over.
+    expect(total).toBeGreaterThan(20);
     const [first, second] = await Promise.all([deliverPending(db, mailer, scope), deliverPending(db, mailer, scope)]);
     expect(first.failed).toEqual([]);
     expect(second.failed).toEqual([]);
-    expect(first.sent + second.sent).toBe(10);
+    expect(first.sent + second.sent).toBe(total);
     const stored = await listSinkMessages(dir);
-    expect(stored).toHaveLength(10);
-    expect(new Set(stored.map((m) => m.messageId)).size).toBe(10);
+    expect(stored).toHaveLength(total);
+    expect(new Set(stored.map((m) => m.messageId)).size).toBe(total);
   });
 
   test('a row with an unknown template is marked failed and does not block the others', async () => {
@@ -199,12 +176,15 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       recipient: email,
       template: 'application.archived',
       locale: 'it',
-      payload: JSON.stringify({ applicationId, callId: rules2023.callId }),
+      payload: JSON.stringify({ applicationId, callId: h.callId }),
     });
-    await acts.recordTransition(step(applicationId, 1, 'submitted', 'withdrawn', null));
+    await h.step(applicationId, { type: 'WITHDRAW', reason: 'no longer interested' }, PEOPLE.company);
+    // The company hears of the submission and of the withdrawal, each operator of the withdrawal.
+    const good = (await outboxFor(db, applicationId)).length - 1;
+    expect(good).toBe(2 + OPERATORS.length);
 
     const report = await deliverPending(db, mailer, { applicationIds: [applicationId] });
-    expect(report.sent).toBe(2);
+    expect(report.sent).toBe(good);
     expect(report.failed).toEqual([
       {
         id: expect.any(String),
@@ -212,7 +192,8 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
         permanent: true,
       },
     ]);
-    expect((await listSinkMessages(dir)).map((m) => m.subject)).toEqual([
+    const company = (await listSinkMessages(dir)).filter((m) => m.to.includes(email));
+    expect(company.map((m) => m.subject)).toEqual([
       expect.stringContaining('domanda ricevuta'),
       expect.stringContaining('domanda ritirata'),
     ]);
@@ -227,23 +208,21 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       sent: 0,
       failed: [],
     });
-    expect(files()).toHaveLength(2);
+    expect(files()).toHaveLength(good);
   });
 
   test('an unreachable SMTP server keeps the rows pending with one more attempt each', async () => {
     const { applicationId } = await registered();
-    await acts.recordTransition(
-      step(applicationId, 1, 'submitted', 'accompaniment', {
-        kind: 'accompaniment',
-        dueAt: '2027-03-24T10:00:00.000Z',
-      }),
-    );
+    await h.assign(applicationId);
+    // The submission to the company; the accompaniment to the company and to the consultant.
+    const pending = (await outboxFor(db, applicationId)).length;
+    expect(pending).toBe(3);
     const down = createMailer({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: FROM, timeoutMs: 2_000 });
     try {
       for (const run of [1, 2]) {
         const report = await deliverPending(db, down, { applicationIds: [applicationId] });
         expect(report.sent).toBe(0);
-        expect(report.failed).toHaveLength(2);
+        expect(report.failed).toHaveLength(pending);
         for (const f of report.failed)
           expect(f).toMatchObject({ permanent: false, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
         const rows = await outboxFor(db, applicationId);
@@ -260,17 +239,16 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     }
     expect(files()).toHaveLength(0);
 
-    // The server is back: both go out, once.
+    // The server is back: every one goes out, once.
     await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
-      sent: 2,
+      sent: pending,
       failed: [],
     });
     const rows = await outboxFor(db, applicationId);
-    expect(rows.map((r) => [r.attempts, r.last_error, r.sent_at instanceof Date])).toEqual([
-      [3, null, true],
-      [3, null, true],
-    ]);
-    expect(files()).toHaveLength(2);
+    expect(rows.map((r) => [r.attempts, r.last_error, r.sent_at instanceof Date])).toEqual(
+      rows.map(() => [3, null, true]),
+    );
+    expect(files()).toHaveLength(pending);
   });
 
   test('the polling dispatcher delivers new rows and stops cleanly', async () => {
@@ -298,12 +276,7 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       onError: (err) => errors.push(err),
     });
     try {
-      await acts.recordTransition(
-        step(applicationId, 1, 'submitted', 'accompaniment', {
-          kind: 'accompaniment',
-          dueAt: '2027-03-24T10:00:00.000Z',
-        }),
-      );
+      await h.assign(applicationId);
       const deadline = Date.now() + 10_000;
       while ((await outboxFor(db, applicationId)).some((r) => r.sent_at === null) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 25));
@@ -311,10 +284,10 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
     } finally {
       await dispatcher.stop();
     }
-    expect(files()).toHaveLength(2);
+    expect(files()).toHaveLength(3);
     expect(overlapped).toBe(false);
     expect(errors).toEqual([]);
-    expect(reports.reduce((a, b) => a + b, 0)).toBe(2);
+    expect(reports.reduce((a, b) => a + b, 0)).toBe(3);
   });
   const payloadOf = (row: { payload: unknown }) =>
     (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>;
@@ -322,14 +295,14 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
   /** An application in its accompaniment with Marco Bianchi of SocialFare, and one session he logged. */
   async function loggedSession(locale: 'it' | 'en') {
     const app = await registered(locale);
-    const consultant = `marco.${randomUUID().slice(0, 8)}@socialfare.example.org`;
-    await sessions.assignConsultant({
-      applicationId: app.applicationId,
-      implementingBody: 'socialfare',
-      consultant: { name: 'Marco Bianchi', email: consultant },
-    });
-    const s = session(dayFromToday(1), '09:00', '13:00');
-    await sessions.recordSession({ applicationId: app.applicationId, session: s, consultant });
+    const { consultantId } = await h.assign(app.applicationId, { body: 'socialfare', consultant: 'Marco Bianchi' });
+    const { email: consultant } = await db
+      .selectFrom('consultants')
+      .select('email')
+      .where('id', '=', consultantId)
+      .executeTakeFirstOrThrow();
+    const s = session(dayFromToday(-40), '09:00', '13:00');
+    await h.log(app.applicationId, s.date, s.start, s.end);
     const row = (await outboxFor(db, app.applicationId)).find((r) => r.template === 'session.confirmation')!;
     return { ...app, consultant, session: s, row };
   }
@@ -337,13 +310,10 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
   test.each(['it', 'en'] as const)(
     "the session confirmation follows the company's locale (%s), greets the representative, names the consultant",
     async (locale) => {
-      const { applicationId, email, consultant, session: s, row } = await loggedSession(locale);
+      const { email, consultant, session: s, row } = await loggedSession(locale);
       expect(row).toMatchObject({ locale, recipient: email, recipient_name: 'Giulia Ferraris' });
-      await expect(deliverPending(db, mailer, { applicationIds: [applicationId] })).resolves.toEqual({
-        sent: 2,
-        failed: [],
-      });
-      const [, confirmation] = await Promise.all((await listSinkMessages(dir)).map((m) => readSinkMessage(m.path)));
+      await expect(deliverPending(db, mailer, { ids: [row.id] })).resolves.toEqual({ sent: 1, failed: [] });
+      const [confirmation] = await Promise.all((await listSinkMessages(dir)).map((m) => readSinkMessage(m.path)));
       const code = String(payloadOf(row).code);
       expect(code).toMatch(/^\d{6}$/);
       if (locale === 'en') {
@@ -365,7 +335,10 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
 
   test('a sent message leaves no secret in the outbox; unsent and failed ones keep what they need', async () => {
     const { applicationId, row } = await loggedSession('it');
-    expect(payloadOf(row)).toMatchObject({ code: expect.stringMatching(/^\d{6}$/), link: null });
+    expect(payloadOf(row)).toMatchObject({
+      code: expect.stringMatching(/^\d{6}$/),
+      link: expect.stringMatching(/^https:\/\/innosocial\.test\/s\/[\w-]+\.[\w-]+$/),
+    });
 
     const signIn = await enqueue(db, {
       template: 'user.sign-in',
@@ -433,7 +406,7 @@ describe.each(backends)('outbox delivery against %s', (backend) => {
       template: 'deadline.reminder' as const,
       payload: {
         applicationId,
-        callId: rules2023.callId,
+        callId: h.callId,
         audience: 'company' as const,
         recipientName: 'Giulia Ferraris',
         deadline: { kind: 'accompaniment' as const, dueAt: '2027-03-24T10:00:00.000Z' },
