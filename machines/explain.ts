@@ -67,6 +67,8 @@ const payloadGuards = new Set<GuardName>([
 
 const explained = refusals({
   noun: 'application',
+  where: (state) => `in ${state}`,
+  refusedIn: true,
   guards: applicationGuards,
   wording: guardRefusals,
   payloadGuards,

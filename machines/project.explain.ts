@@ -64,6 +64,8 @@ const payloadGuards = new Set<GuardName>([
 
 const explained = refusals({
   noun: 'project',
+  where: (state) => state,
+  refusedIn: false,
   guards: projectGuards,
   wording: guardRefusals,
   payloadGuards,

@@ -18,6 +18,10 @@ function guardNames<G extends string>(guard: GuardRef): G[] {
 export function refusals<C, E extends { type: string }, G extends string, T extends string>(spec: {
   /** "application" or "project": how the sentences name the thing. */
   noun: string;
+  /** How a sentence says where the thing is: "in commission" for an application, "reduced" for a project. */
+  where: (state: string) => string;
+  /** Whether a guard's refusal names the state as "refused in S" (the application) or "refused while ... is S". */
+  refusedIn: boolean;
   guards: Record<G, (args: { context: C; event: E }) => boolean>;
   wording: Record<G, (context: C, event: E) => string>;
   /** Guards that read the event's payload: without one they cannot say, so they count as "possible". */
@@ -51,7 +55,8 @@ export function refusals<C, E extends { type: string }, G extends string, T exte
     const transitions = next(snapshot).filter((t) => t.eventType === event.type);
     if (transitions.length === 0) {
       const allowed = allowedCommands(snapshot);
-      return `${event.type} is not possible while the ${spec.noun} is in ${state}; possible now: ${allowed.join(', ') || 'none'}`;
+      const now = allowed.join(', ') || 'none';
+      return `${event.type} is not possible while the ${spec.noun} is ${spec.where(state)}; possible now: ${now}`;
     }
     const args = { context: snapshot.context as C, event };
     const reasons = new Set(
@@ -60,7 +65,8 @@ export function refusals<C, E extends { type: string }, G extends string, T exte
         .filter((g) => !spec.guards[g](args))
         .map((g) => spec.wording[g](snapshot.context as C, event)),
     );
-    return `${event.type} refused in ${state}: ${[...reasons].join('; ') || 'not allowed'}`;
+    const at = spec.refusedIn ? `in ${state}` : `while the ${spec.noun} is ${spec.where(state)}`;
+    return `${event.type} refused ${at}: ${[...reasons].join('; ') || 'not allowed'}`;
   }
 
   return { allowedCommands, refusalReason };

@@ -17,11 +17,13 @@ export function commandSchemas(payloads: Record<string, unknown> = commandPayloa
   );
 }
 
+export const COMMAND_SCHEMAS_FILE = path.join(__dirname, '..', 'workflows', 'command-schemas.json');
+export const PROJECT_COMMAND_SCHEMAS_FILE = path.join(__dirname, '..', 'workflows', 'project-command-schemas.json');
+
 /** Each generated file and what it holds: the application's commands and the funded project's. */
 export const GENERATED = {
-  [path.join(__dirname, '..', 'workflows', 'command-schemas.json')]: () => commandSchemas(commandPayloads),
-  [path.join(__dirname, '..', 'workflows', 'project-command-schemas.json')]: () =>
-    commandSchemas(projectCommandPayloads),
+  [COMMAND_SCHEMAS_FILE]: () => commandSchemas(commandPayloads),
+  [PROJECT_COMMAND_SCHEMAS_FILE]: () => commandSchemas(projectCommandPayloads),
 };
 
 if (require.main === module) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDay, formatEuro, type Locale } from '../../domain/format';
+import { PROJECT_STATES, type ProjectState } from '../../machines/project.machine';
 import {
   applicationSubject,
   audienceSchema,
@@ -21,18 +22,6 @@ import {
 
 const DAY = z.iso.date();
 const PROJECT_DEADLINES = ['realisation_end', 'final_report', 'observations'] as const;
-const PROJECT_STATES = [
-  'in_progress',
-  'final_report_due',
-  'under_verification',
-  'reduction_intended',
-  'revocation_intended',
-  'reduced',
-  'revoked',
-  'withdrawn',
-  'closed',
-  'settled',
-] as const;
 
 const base = {
   ...ids,
@@ -47,7 +36,7 @@ const DEADLINE_WORDS: Record<(typeof PROJECT_DEADLINES)[number], Record<Locale, 
   final_report: { it: 'invio della rendicontazione finale', en: 'final report' },
   observations: { it: 'invio delle osservazioni', en: 'observations' },
 };
-const STATE_WORDS: Record<(typeof PROJECT_STATES)[number], Record<Locale, string>> = {
+const STATE_WORDS: Record<ProjectState, Record<Locale, string>> = {
   in_progress: { it: 'in realizzazione', en: 'in progress' },
   final_report_due: { it: 'rendicontazione attesa', en: 'final report due' },
   under_verification: { it: 'rendicontazione in verifica', en: 'final report under verification' },
@@ -106,7 +95,7 @@ const decisionSchema = z.strictObject({
 });
 const stateSchema = z.strictObject({
   ...base,
-  to: z.enum(PROJECT_STATES),
+  to: z.enum(PROJECT_STATES as [ProjectState, ...ProjectState[]]),
   deadline: deadline.nullable(),
   amountCents: z.number().int().nonnegative().nullable(),
 });

@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { machineRules } from '../../domain/machine-rules';
+import { machineRules, projectRulesOf } from '../../domain/machine-rules';
 import {
   APPLICATION_STATES,
   FINAL_STATES,
@@ -522,6 +522,23 @@ describe('session answers and new codes', () => {
   });
 });
 
+/** The project a funding opens: the admitted version, its money and the rules it was pinned to. */
+function fundedProject() {
+  const admitted = walk(toAdmitted).context;
+  return {
+    applicationId: admitted.applicationId,
+    callId: admitted.callId,
+    rulesVersion: admitted.rulesVersion,
+    rules: projectRulesOf(admitted.rules),
+    preProject: preProject(),
+    preProjectVersion: 1,
+    admittedGrantCents: grantCents,
+    admittedSubsidyCents: admitted.subsidyCents,
+    disbursedCents: grantCents,
+    disbursedOn: '2024-06-01',
+  };
+}
+
 describe('effectsOf', () => {
   // One case per declared effect, typed by its declaration: an effect added to machines/effects.ts must be added
   // here (the record is exhaustive), and its params must have the declared type.
@@ -549,6 +566,7 @@ describe('effectsOf', () => {
     reserveBudget: [toCommission, oneOfEach.APPROVE, { amountCents: grantCents }],
     releaseBudget: [toAdmitted, oneOfEach.WITHDRAW, { reason: 'withdrawn: changed mind' }],
     settleBudget: [toAdmitted, fund(grantCents), { finalAmountCents: grantCents }],
+    openProject: [toAdmitted, fund(grantCents), fundedProject()],
   };
 
   test('every declared effect has a case here', () => {
@@ -557,7 +575,12 @@ describe('effectsOf', () => {
 
   test.each(Object.entries(cases))('%s: exactly that effect, with its params', (type, [path, event, params]) => {
     const [, actions] = transition(applicationMachine, walk(path), event);
-    expect(effectsOf(actions)).toEqual([{ type, params }]);
+    expect(effectsOf(actions).filter((e) => e.type === type)).toEqual([{ type, params }]);
+  });
+
+  test('funding asks for exactly the settlement and the project, nothing else', () => {
+    const [, actions] = transition(applicationMachine, walk(toAdmitted), fund(grantCents));
+    expect(effectsOf(actions).map((e) => e.type)).toEqual(['settleBudget', 'openProject']);
   });
 
   test('assignments are not effects; names that are not declared effects are dropped', () => {

@@ -217,6 +217,7 @@ describe('machineRules', () => {
       'interestSubsidy',
       'maxGrantShareBps',
       'minimumAccompanimentMinutes',
+      'postAward',
       'reminders',
     ]);
     expect(rules.minimumAccompanimentMinutes).toBe(480);

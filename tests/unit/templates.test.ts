@@ -79,6 +79,51 @@ const samples: { [T in TemplateName]: TemplatePayload<T> } = {
     consultantName: 'Marco Bianchi',
     bodyName: 'SocialFare impresa sociale srl',
   },
+  'project.started': {
+    ...base,
+    audience: 'company',
+    recipientName: 'Giulia Ferraris',
+    companyName: 'Cooperativa Esempio',
+    realisationEndsOn: '2027-12-31',
+    finalReportDueOn: '2028-03-01',
+  },
+  'project.reminder': {
+    ...base,
+    audience: 'company',
+    recipientName: 'Giulia Ferraris',
+    companyName: 'Cooperativa Esempio',
+    deadline: { kind: 'final_report', dueOn: '2028-03-01' },
+    daysBefore: 14,
+  },
+  'project.intention': {
+    ...base,
+    audience: 'company',
+    recipientName: 'Giulia Ferraris',
+    companyName: 'Cooperativa Esempio',
+    kind: 'reduction',
+    reasons: ['Fattura n. 12 non quietanzata'],
+    recoveryCents: 350_000,
+    observationsDueOn: '2028-05-10',
+  },
+  'project.decision': {
+    ...base,
+    audience: 'company',
+    recipientName: 'Giulia Ferraris',
+    companyName: 'Cooperativa Esempio',
+    kind: 'reduction',
+    decision: 'confirmed',
+    motivation: 'Le osservazioni non documentano il pagamento.',
+    recoveryCents: 350_000,
+  },
+  'project.state': {
+    ...base,
+    audience: 'operator',
+    recipientName: null,
+    companyName: 'Cooperativa Esempio',
+    to: 'closed',
+    deadline: null,
+    amountCents: 3_650_000,
+  },
   'deadline.reminder': reminder,
   'deadline.escalation': { ...reminder, audience: 'operator', daysBefore: 0 },
   'user.sign-in': {
@@ -89,7 +134,7 @@ const samples: { [T in TemplateName]: TemplatePayload<T> } = {
 };
 
 describe('notification templates', () => {
-  test('one table: a template per state the application can enter, the sessions, the deadlines, the sign-in', () => {
+  test('one table: a template per state the application can enter, sessions, deadlines, sign-in, the project', () => {
     expect([...TEMPLATE_NAMES].sort()).toEqual(
       [
         ...APPLICATION_STATES.map((s) => `application.${s}`),
@@ -99,6 +144,7 @@ describe('notification templates', () => {
         'deadline.reminder',
         'deadline.escalation',
         'user.sign-in',
+        ...['started', 'reminder', 'intention', 'decision', 'state'].map((t) => `project.${t}`),
       ].sort(),
     );
   });
