@@ -9,6 +9,7 @@ const BY_FAILURE: Record<string, ErrorCode> = {
   [FAILURE.invalid]: 'invalid_input',
   [FAILURE.untrusted]: 'invalid_input',
   [FAILURE.outOfStep]: 'internal',
+  [FAILURE.behind]: 'temporal_unavailable',
 };
 
 /** Translates what Temporal throws into UserErrors; anything unrecognised stays an internal error. */
