@@ -16,7 +16,7 @@ import {
   WorkerProcess,
   census,
   killedMidStep,
-  onCommit,
+  commitHoldingProxy,
   registerDisagrees,
   chaosCall,
   chaosClient,
@@ -204,19 +204,21 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
 
   /*
    * The narrowest gap a crash can hit: a step's transaction has committed, and its workflow task has not yet told
-   * Temporal. PostgreSQL's notice of the commit freezes the worker right there (SIGSTOP), then it is killed; the
-   * server times the task out and gives it to the next worker, which runs the step again, finds it under its seq and
-   * adopts what the killed worker committed. Twice: the workflow's own first step (eligibility), while an operator
-   * who read the register (ahead of the workflow until then) assigns a consultant; and an Update (a session logged),
-   * whose sender must get the first commit's answer, while another session arrives as a signal and must neither be
-   * lost nor take the first one's step. A database of the test's own: the notice is a trigger.
+   * Temporal. The worker reaches PostgreSQL through a proxy that holds back the answer to its COMMIT, so it is killed
+   * right there, on purpose; the server times the task out and gives it to the next worker, which runs the step
+   * again, finds it under its seq and adopts what the killed worker committed. Twice: the workflow's own first step
+   * (eligibility), while an operator who read the register (ahead of the workflow until then) assigns a consultant;
+   * and an Update (a session logged), whose sender must get the first commit's answer, while another session arrives
+   * as a signal and must neither be lost nor take the first one's step.
    */
   (pgBin ? test : test.skip)(
     "a worker killed between a step's commit and its task's completion: the next one adopts the step, once",
     async () => {
       const pg = startOwnPostgres(pgBin!, await freePort());
       const db = await migrated(pg.url);
-      const r = await rig(process.env.TEST_TEMPORAL_ADDRESS!, pg.url, db);
+      const proxy = await commitHoldingProxy({ host: '127.0.0.1', port: Number(new URL(pg.url).port) });
+      const proxied = Object.assign(new URL(pg.url), { port: String(proxy.port) }).toString();
+      const r = await rig(process.env.TEST_TEMPORAL_ADDRESS!, proxied, db);
       try {
         const [plan] = makePlans(r.call.callId, 1, sessionSchedule());
         const id = plan!.applicationId;
@@ -235,20 +237,21 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
             }
           }
         };
-        /** Starts `work`, freezes the worker at the commit of `seq`, kills it; `work`'s answer may still be coming. */
-        const freezeAt = async <T>(seq: number, work: () => Promise<T>) => {
-          const commit = await onCommit(db, pg.url, id, seq, () => r.worker.freeze());
+        /** Starts `work` and kills the worker once the step at `seq` committed; `work`'s answer may still come. */
+        const killAfterCommit = async <T>(seq: number, work: () => Promise<T>) => {
+          const held = proxy.holdAfterCommit();
           const answered = work();
           // Awaited later, after the kill and the restart; handled now, so a refusal is not reported as unhandled.
           answered.catch(() => undefined);
-          await commit.committed;
-          await commit.close();
+          await held;
           await r.worker.kill();
+          const row = await db.selectFrom('applications').select('last_seq').where('id', '=', id).executeTakeFirst();
+          expect(row?.last_seq).toBeGreaterThanOrEqual(seq);
           return { answered };
         };
 
         // 1. The workflow's first step; the register is ahead of the workflow until the next worker adopts it.
-        const applying = await freezeAt(1, () => r.service.apply(plan!.form, PEOPLE.operator));
+        const applying = await killAfterCommit(1, () => r.service.apply(plan!.form, PEOPLE.operator));
         expect(await applying.answered).toMatchObject({ applicationId: id, eligible: true });
         const view = await applicationView(db, id);
         expect({ seq: view.seq, eligibility: view.facts?.eligibility }).toEqual({ seq: 1, eligibility: 'eligible' });
@@ -265,7 +268,7 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
         const { date, slots } = plan!.schedule;
         const logSession = (slot: (typeof slots)[number]) =>
           ({ type: 'LOG_SESSION', session: session(date, slot.start, slot.end) }) as const;
-        const logging = await freezeAt(3, () => answer(logSession(slots[0]), PEOPLE.consultant, 'log-1'));
+        const logging = await killAfterCommit(3, () => answer(logSession(slots[0]), PEOPLE.consultant, 'log-1'));
         await r.service.send(id, logSession(slots[1]), PEOPLE.consultant, { mode: 'signal' });
         await r.worker.start();
         const logged = await logging.answered;
@@ -301,12 +304,12 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
           .where('application_id', '=', id)
           .execute();
         console.log(
-          `chaos: worker frozen at the commits of seq 1 and 3 and killed: ${landed.lostTasks} tasks lost, steps ` +
+          `chaos: worker killed after the commits of seq 1 and 3: ${landed.lostTasks} tasks lost, steps ` +
             `adopted: ${landed.stepsAdopted.join(', ')}; answers waited out: ${JSON.stringify(caughtUp)}; ` +
             `signals refused: ${JSON.stringify(refused)}; trail ` +
             trail.map((t) => `${t.seq} ${t.event_type}`).join(', '),
         );
-        // Both freezes landed before the task was reported, and the next worker adopted both commits.
+        // Both kills landed before the task was reported, and the next worker adopted both commits.
         expect(landed.stepsAdopted).toEqual([`${id}#1 CONFIRM_ELIGIBILITY`, `${id}#3 LOG_SESSION`]);
         expect(trail.map((t) => t.seq)).toEqual(trail.map((_, i) => i));
         expect(trail.filter((t) => t.event_type !== 'RECORD_VERIFIED_HOURS').map((t) => t.event_type)).toEqual([
@@ -334,6 +337,7 @@ async function driveThrough(driver: Driver, plans: Plan[], fraction: number, cha
         expect(await registerDisagrees(r.driver, db, id)).toEqual([]);
       } finally {
         await r.close();
+        await proxy.close();
         await db.destroy();
         pg.stop();
       }

@@ -1,12 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { sql, type NotNull } from 'kysely';
-import pg from 'pg';
+import type { NotNull } from 'kysely';
 import { canonicalJson } from '../../activities/digest';
 import { UserError } from '../../client/errors';
 import { ApplicationService } from '../../client/service/applications';
@@ -68,28 +68,54 @@ export async function migrated(url: string): Promise<Db> {
 }
 
 /**
- * Runs `then` the moment the audit row of (application, seq) commits: PostgreSQL notifies at commit, before the
- * worker that committed it has had the time to tell Temporal. The trigger is the test's own, so only for a database
- * of the test's own (startOwnPostgres).
+ * A TCP proxy in front of PostgreSQL, for the worker. Armed with `holdAfterCommit()`, it lets the next COMMIT
+ * through and holds PostgreSQL's answer: the step is committed and visible, and the worker has not heard of it.
+ * Killing the worker then is a crash in the narrowest gap (after the commit, before the workflow task reports),
+ * reached on purpose whatever the machine's load. Unarmed, it only forwards.
  */
-export async function onCommit(db: Db, url: string, applicationId: string, seq: number, then: () => void) {
-  await sql`
-    create or replace function chaos_step_committed() returns trigger language plpgsql as $$
-    begin perform pg_notify('chaos_step', new.application_id || ':' || new.seq); return new; end $$`.execute(db);
-  await sql`drop trigger if exists chaos_step_committed on audit_events`.execute(db);
-  await sql`create trigger chaos_step_committed after insert on audit_events
-    for each row execute function chaos_step_committed()`.execute(db);
-  const listener = new pg.Client({ connectionString: url });
-  await listener.connect();
-  const committed = new Promise<void>((resolve) =>
-    listener.on('notification', (n) => {
-      if (n.payload !== `${applicationId}:${seq}`) return;
-      then();
-      resolve();
-    }),
-  );
-  await listener.query('LISTEN chaos_step');
-  return { committed, close: () => listener.end() };
+export async function commitHoldingProxy(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  let armed: (() => void) | null = null;
+  // A simple-protocol Query ('Q', int32 length, text, NUL) whose text is COMMIT: how pg ends a Kysely transaction.
+  const isCommit = (chunk: Buffer) =>
+    chunk[0] === 0x51 && /^commit;?$/i.test(chunk.toString('utf8', 5, chunk.length - 1).trim());
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    let held: (() => void) | null = null;
+    let holding = false;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (chunk) => {
+      if (armed && isCommit(chunk)) [held, armed, holding] = [armed, null, true];
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!holding) return void client.write(chunk);
+      held?.();
+      held = null;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    /** Resolves once a COMMIT went through and PostgreSQL's answer to it is held back from the worker. */
+    holdAfterCommit: () =>
+      new Promise<void>((resolve) => {
+        armed = resolve;
+      }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** Retries a database read while the server restarts. */
@@ -237,11 +263,6 @@ export class WorkerProcess {
         );
       await sleep(200);
     }
-  }
-
-  /** SIGSTOP, at once: the worker freezes wherever it is, its connections open; `kill()` ends it. */
-  freeze(): void {
-    if (this.running && this.child?.pid) process.kill(this.child.pid, 'SIGSTOP');
   }
 
   async kill(): Promise<void> {
