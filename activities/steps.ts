@@ -15,10 +15,11 @@ import { deadlineAfter, type Deadline } from '../machines/deadlines';
 import { effectsOf } from '../machines/effects';
 import type { ApplicationEvent } from '../machines/events';
 import { refusalReason, stateOf, type ApplicationSnapshot } from '../machines/explain';
-import { FAILURE, type CommandMeta } from '../workflows/messages';
+import { catchingUp, FAILURE, type CommandMeta } from '../workflows/messages';
 import type { StepOutcome } from '../workflows/steps';
 import { StepInputError, type ActivityDeps, type StepContext } from './effects/context';
 import { performEffect } from './effects';
+import { payloadDigest } from './digest';
 import { recordTransition } from './transitions';
 
 export interface StepInput {
@@ -48,6 +49,9 @@ async function step(trx: Trx, deps: StepContext['deps'], input: StepInput): Prom
   if (row.last_seq >= input.seq) {
     const recorded = (await recordedOutcome(trx, input.applicationId, input.seq)) as StepOutcome | null;
     if (!recorded) throw outOfStep(`seq ${input.seq} of ${input.applicationId} was recorded by another kind of step`);
+    if (input.meta.role !== 'system' && !(await recordedFor(trx, input))) {
+      throw ApplicationFailure.nonRetryable(catchingUp(input.applicationId), FAILURE.behind);
+    }
     return recorded;
   }
   if (row.last_seq !== input.seq - 1 || !row.snapshot) {
@@ -87,6 +91,27 @@ async function step(trx: Trx, deps: StepContext['deps'], input: StepInput): Prom
     followUps,
     promoted,
   });
+}
+
+/**
+ * Whether the step recorded under this seq is this very command from this sender: its retry. A worker that stopped
+ * between a step's commit and its report to Temporal leaves the seq taken while the workflow still offers it, and
+ * a different command (a signal, processed before the redelivered Update) may reach it first: answered with the
+ * other command's outcome, it would be adopted as if it had been performed, and the command that was performed
+ * would be tried again at the next seq.
+ */
+async function recordedFor(trx: Trx, input: StepInput): Promise<boolean> {
+  const row = await trx
+    .selectFrom('audit_events')
+    .select(['event_type', 'payload_digest', 'actor'])
+    .where('application_id', '=', input.applicationId)
+    .where('seq', '=', input.seq)
+    .executeTakeFirst();
+  return (
+    row?.event_type === input.event.type &&
+    row.payload_digest === payloadDigest(input.event) &&
+    row.actor === input.meta.actor
+  );
 }
 
 /** Records the event's transition and its follow-ups (which never ask for further effects), then the register row. */

@@ -83,7 +83,17 @@ export const FAILURE = {
   untrusted: 'UntrustedPayload',
   /** The register in PostgreSQL and the workflow disagree: a person must look (restored backup, manual edit). */
   outOfStep: 'RegisterOutOfStep',
+  /**
+   * The register holds a step the workflow has not taken in yet (a worker stopped between the step's commit and its
+   * report to Temporal), and another command reached the workflow first: it waits, the sender sends again.
+   */
+  behind: 'WorkflowBehind',
 } as const;
+
+/** What the sender of a command hears while the workflow catches up with the register (FAILURE.behind). */
+export const catchingUp = (applicationId: string) =>
+  `application ${applicationId} is catching up with a step it recorded just before a worker stopped: ` +
+  'send the command again in a few seconds';
 
 /** One problem with what was sent, where it is: carried as data, never parsed back out of a message. */
 export interface FieldProblem {

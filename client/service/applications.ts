@@ -1,5 +1,5 @@
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { WorkflowIdReusePolicy, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import { initialTransition } from 'xstate';
 import { payloadDigest } from '../../activities/digest';
 import { currentRules, RulesError } from '../../config/calls';
@@ -13,14 +13,28 @@ import { romeToday } from '../../domain/rome';
 import type { CallRules } from '../../domain/rules';
 import { applicationMachine, type ApplicationMachineInput } from '../../machines/application.machine';
 import type { ApplicationCommand } from '../../machines/events';
+import { refusalReason } from '../../machines/explain';
 import { enqueue } from '../../notifications/outbox';
 import { applicationWorkflow, type ApplicationWorkflowInput } from '../../workflows/application.workflow';
-import { commandSignal, commandUpdate, type CommandMeta, type StepResult } from '../../workflows/messages';
+import {
+  catchingUp,
+  commandSignal,
+  commandUpdate,
+  FAILURE,
+  type CommandMeta,
+  type StepResult,
+} from '../../workflows/messages';
 import { SA } from '../../workflows/search-attributes';
 import { invalid, UserError } from '../errors';
 import { applicationIdFor } from './ids';
 import { untilRecorded } from './register';
 import { toUserError } from './temporal-errors';
+
+/** The workflow's lifecycle said no (not a malformed command, not a mistake its step found in what was sent). */
+const refusedByMachine = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError &&
+  err.cause instanceof ApplicationFailure &&
+  err.cause.type === FAILURE.refused;
 
 export interface ServiceDeps {
   config: Config;
@@ -167,8 +181,28 @@ export class ApplicationService {
         ...(options.updateId ? { updateId: options.updateId } : {}),
       });
     } catch (err) {
-      throw await this.closedOr(err, applicationId);
+      const mapped = await this.closedOr(err, applicationId);
+      if (refusedByMachine(err) && (await this.registerAhead(applicationId, event))) {
+        throw new UserError('temporal_unavailable', catchingUp(applicationId));
+      }
+      throw mapped;
     }
+  }
+
+  /**
+   * Whether the register accepts a command the workflow refused. A step commits the register first and the workflow
+   * adopts its outcome when its task completes; a worker that dies in between leaves the register ahead until the
+   * task runs again, and meanwhile the workflow judges commands against the state before the step (a command the
+   * register's view offers, refused). Only the register of the current generation is written first.
+   */
+  private async registerAhead(applicationId: string, event: ApplicationCommand): Promise<boolean> {
+    const row = await this.deps.db
+      .selectFrom('applications')
+      .select(['generation', 'snapshot'])
+      .where('id', '=', applicationId)
+      .executeTakeFirst();
+    if (row?.generation !== 2 || !row.snapshot) return false;
+    return refusalReason(applicationMachine.resolveState(row.snapshot), event) === null;
   }
 
   /** A command to a closed (or forgotten) workflow: people need "the application is final", from the register. */

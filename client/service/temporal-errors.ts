@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { FAILURE, type FieldProblem } from '../../workflows/messages';
 import { UserError, type ErrorCode } from '../errors';
@@ -9,6 +9,7 @@ const BY_FAILURE: Record<string, ErrorCode> = {
   [FAILURE.invalid]: 'invalid_input',
   [FAILURE.untrusted]: 'invalid_input',
   [FAILURE.outOfStep]: 'internal',
+  [FAILURE.behind]: 'temporal_unavailable',
 };
 
 /** Translates what Temporal throws into UserErrors; anything unrecognised stays an internal error. */
@@ -30,6 +31,22 @@ export function toUserError(err: unknown, applicationId?: string): UserError {
   }
   if (err instanceof Error && /ECONNREFUSED|UNAVAILABLE|failed to connect|deadline exceeded/i.test(err.message)) {
     return new UserError('temporal_unavailable', `Temporal is not reachable: ${err.message}`);
+  }
+  // The workflow's task failed (typically: its worker died) while the Update was in it, or fails still and takes no
+  // Update now (FAILED_PRECONDITION); or the wait for the answer was cut. The command may or may not have been taken
+  // in: sent again with the same id, it counts once. Transient, not an internal error.
+  const causeText = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
+  const taskFailed = /unexpected workflow task failure|workflow task in failed state/i;
+  if (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    (err instanceof Error && taskFailed.test(`${err.message} ${causeText}`))
+  ) {
+    return new UserError(
+      'temporal_unavailable',
+      `${applicationId ? `application ${applicationId}` : 'the application'} could not take the command in just ` +
+        'now (its workflow task failed, e.g. its worker stopped): send it again (with the same Idempotency-Key it ' +
+        'counts once)',
+    );
   }
   // Temporal wraps the server's reason in `cause`: say it, not only "Failed to start Workflow".
   const reason =

@@ -1,45 +1,57 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { Kysely, PostgresDialect, type NotNull } from 'kysely';
-import pg from 'pg';
-import type { ApplicationService } from '../../client/applications';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { NotNull } from 'kysely';
+import { canonicalJson } from '../../activities/digest';
 import { UserError } from '../../client/errors';
-import { applicationIdFor } from '../../client/ids';
-import type { Db } from '../../db/connect';
+import { ApplicationService } from '../../client/service/applications';
+import { applicationIdFor } from '../../client/service/ids';
+import { applicationView } from '../../client/service/register';
+import { ensureConsultant } from '../../client/service/registry';
+import { territoryLoader } from '../../config/comuni';
+import { loadConfig, type Config } from '../../config/env';
+import { connectDb, type Db } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
-import type { Database } from '../../db/schema';
+import { storeUpload } from '../../documents/store';
 import type { ApplicationForm } from '../../domain/application';
+import { romeToday } from '../../domain/rome';
 import type { ApplicationState } from '../../machines/application.machine';
 import type { ApplicationCommand } from '../../machines/events';
-import type { ApplicationOutcome } from '../../workflows/application.workflow';
-import type { ApplicationView, CommandMeta } from '../../workflows/messages';
 import { recipientsOfState, type Interested } from '../../notifications/recipients';
-import { applicationForm, pdfBase64, preProject, projectRoot, rules2023, session } from './fixtures';
+import { dataConverter } from '../../security/data-converter';
+import type { ApplicationOutcome } from '../../workflows/application.workflow';
+import { viewQuery, type CommandMeta, type StepResult } from '../../workflows/messages';
+import { applicationForm, pdfBytes, preProject, projectRoot, rules2023, session } from './fixtures';
+import { TEST_KEY_ENV, testKeyRing } from './keys';
+import { PEOPLE } from './people';
 import { confirmationCode } from './system';
 
 /*
  * The chaos suites' harness: the real worker as a child process that can be SIGKILLed and restarted, a driver that
- * walks applications through their lifecycle retrying transient failures with the SAME update id, and a census of
- * everything with a side effect in the database, to prove that no retry did anything twice.
+ * walks applications through their lifecycle through the same service the API uses, retrying transient failures
+ * with the SAME update id, and a census of everything with a side effect in the database, held against each
+ * application's plan and against its workflow, to prove that no retry did anything twice.
  */
 
-/** The worker the chaos tests kill: worker.ts's createWorker, run from source with tsx and a shifted activity clock. */
+/** The worker the chaos tests kill: worker.ts's own composition, run from source with tsx and a shifted clock. */
 export const chaosWorker = path.join(projectRoot, 'tests', 'support', 'chaos-worker.ts');
 /** Sessions are logged for tomorrow; the worker's activities live this far ahead, so they have already happened. */
 export const CLOCK_OFFSET_DAYS = 30;
 export const cliPath = path.join(projectRoot, 'bin', 'innosocial.js');
 
+/** The CLI runs compiled (bin/innosocial.js loads dist/client/cli/main.js). */
 export function requireDist(): void {
-  for (const file of [path.join(projectRoot, 'dist', 'client', 'cli.js')]) {
-    if (!existsSync(file))
-      throw new Error(
-        `${path.relative(projectRoot, file)} is missing: the chaos tests run the compiled worker and CLI; run them with \`npm test\`, which builds dist/ first (or \`npx tsc -p tsconfig.build.json\`)`,
-      );
-  }
+  const file = path.join(projectRoot, 'dist', 'client', 'cli', 'main.js');
+  if (!existsSync(file))
+    throw new Error(
+      `${path.relative(projectRoot, file)} is missing: the CLI runs compiled; run the suite with \`npm test\`, which ` +
+        'builds dist/ first (or `npx tsc -p tsconfig.build.json`)',
+    );
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -48,28 +60,62 @@ export const between = (min: number, max: number) => min + Math.random() * (max 
 // ---------------------------------------------------------------------------------------------------------------
 // Database
 
+/** A migrated database on PostgreSQL; db/connect.ts's pool rides out a restarting server (the query fails, not us). */
+export async function migrated(url: string): Promise<Db> {
+  const db = await connectDb({ databaseUrl: url, pgliteDir: 'memory://' });
+  await dbRetry(() => migrateToLatest(db), 'migrating');
+  return db;
+}
+
 /**
- * A Kysely on PostgreSQL whose pool survives the server going away. db/connect.ts's pool has no 'error' listener,
- * so a restart of PostgreSQL kills any process holding an idle connection (see the PostgreSQL restart test); the
- * test process must not die with it. Same type parsers as db/connect.ts: DATE and TIME stay strings.
+ * A TCP proxy in front of PostgreSQL, for the worker. Armed with `holdAfterCommit()`, it lets the next COMMIT
+ * through and holds PostgreSQL's answer: the step is committed and visible, and the worker has not heard of it.
+ * Killing the worker then is a crash in the narrowest gap (after the commit, before the workflow task reports),
+ * reached on purpose whatever the machine's load. Unarmed, it only forwards.
  */
-export function openChaosDb(databaseUrl: string): { db: Db; errors: () => number; close: () => Promise<void> } {
-  let errors = 0;
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: 5,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 1082 || oid === 1083
-          ? (v: string) => v
-          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+export async function commitHoldingProxy(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  let armed: (() => void) | null = null;
+  // A simple-protocol Query ('Q', int32 length, text, NUL) whose text is COMMIT: how pg ends a Kysely transaction.
+  const isCommit = (chunk: Buffer) =>
+    chunk[0] === 0x51 && /^commit;?$/i.test(chunk.toString('utf8', 5, chunk.length - 1).trim());
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    let held: (() => void) | null = null;
+    let holding = false;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (chunk) => {
+      if (armed && isCommit(chunk)) [held, armed, holding] = [armed, null, true];
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!holding) return void client.write(chunk);
+      held?.();
+      held = null;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    /** Resolves once a COMMIT went through and PostgreSQL's answer to it is held back from the worker. */
+    holdAfterCommit: () =>
+      new Promise<void>((resolve) => {
+        armed = resolve;
+      }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-  });
-  pool.on('error', () => {
-    errors += 1;
-  });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, errors: () => errors, close: () => db.destroy() };
+  };
 }
 
 /** Retries a database read while the server restarts. */
@@ -91,7 +137,6 @@ export async function dbRetry<T>(work: () => Promise<T>, what: string, budgetMs 
 export interface ChaosCall {
   callId: string;
   callsDir: string;
-  documentsDir: string;
 }
 
 export function chaosCall(budgetCents = 100_000_000_000): ChaosCall {
@@ -99,19 +144,46 @@ export function chaosCall(budgetCents = 100_000_000_000): ChaosCall {
   const callId = `chaos-${randomUUID().slice(0, 8)}`;
   const callsDir = mkdtempSync(path.join(tmpdir(), 'innosocial-chaos-calls-'));
   writeFileSync(path.join(callsDir, `${callId}.v1.json`), JSON.stringify({ ...rules2023, callId, budgetCents }));
-  return { callId, callsDir, documentsDir: mkdtempSync(path.join(tmpdir(), 'innosocial-chaos-docs-')) };
+  return { callId, callsDir };
 }
 
 export const ID_SECRET = 'chaos-suite-id-secret-0123456789';
 export const OPERATORS = ['ops.one@metro.example.org', 'ops.two@metro.example.org'];
 export const COMMISSION = ['commission@metro.example.org'];
 
+/** The configuration the test side (service, API) and the worker share: one call, one task queue, the test keys. */
+export function chaosConfig(call: ChaosCall, temporalAddress: string, taskQueue = `chaos-${randomUUID()}`): Config {
+  return loadConfig({ ...process.env, ...chaosEnv(call, temporalAddress, taskQueue) });
+}
+
+function chaosEnv(call: ChaosCall, temporalAddress: string, taskQueue: string): Record<string, string> {
+  return {
+    APP_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...TEST_KEY_ENV,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    CALLS_DIR: call.callsDir,
+    ID_SECRET,
+    OPERATOR_EMAILS: OPERATORS.join(','),
+    COMMISSION_EMAILS: COMMISSION.join(','),
+  };
+}
+
+/** The client side of a chaos test: a Temporal client with the payload codec, and the service the API uses. */
+export async function chaosClient(config: Config, db: Db) {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, dataConverter: dataConverter(testKeyRing()) });
+  const service = new ApplicationService({ config, client, db, territory: territoryLoader(config.projectRoot) });
+  return { connection, client, service };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
-// The real worker, `node dist/worker.js`, as a child process
+// The real worker as a child process
 
 export interface WorkerEnv {
-  temporalAddress: string;
-  taskQueue: string;
+  config: Config;
   databaseUrl: string;
   call: ChaosCall;
 }
@@ -119,16 +191,11 @@ export interface WorkerEnv {
 export function workerEnvironment(w: WorkerEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...chaosEnv(w.call, w.config.TEMPORAL_ADDRESS, w.config.TEMPORAL_TASK_QUEUE),
     DATABASE_URL: w.databaseUrl,
-    TEMPORAL_ADDRESS: w.temporalAddress,
-    TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_TASK_QUEUE: w.taskQueue,
-    DOCUMENTS_DIR: w.call.documentsDir,
-    CALLS_DIR: w.call.callsDir,
-    ID_SECRET,
+    // The bundle the jest global setup built: a restart takes seconds, not a bundling.
+    ...(process.env.TEST_WORKFLOW_BUNDLE ? { WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE } : {}),
     CHAOS_CLOCK_OFFSET_DAYS: String(CLOCK_OFFSET_DAYS),
-    OPERATOR_EMAILS: OPERATORS.join(','),
-    COMMISSION_EMAILS: COMMISSION.join(','),
   };
   // No mail delivery: the outbox is what is counted, and a dispatcher would only add noise.
   delete env.SMTP_URL;
@@ -136,9 +203,9 @@ export function workerEnvironment(w: WorkerEnv): NodeJS.ProcessEnv {
 }
 
 /**
- * Supervises one `node dist/worker.js`. `kill()` is a SIGKILL (no shutdown, no drain: activities and workflow
- * tasks in flight are simply lost). With `restartOnExit`, an exit nobody asked for (a crash) is counted and the
- * worker started again, as a process supervisor would.
+ * Supervises one worker process (chaos-worker.ts). `kill()` is a SIGKILL (no shutdown, no drain: workflow tasks and
+ * the local activities running inside them are simply lost). With `restartOnExit`, an exit nobody asked for (a
+ * crash) is counted and the worker started again, as a process supervisor would.
  */
 export class WorkerProcess {
   starts = 0;
@@ -261,7 +328,8 @@ export class WorkerProcess {
         this.log(`--- chaos: pid ${child.pid} exited (${signal ?? code})`);
         settle?.reject(
           new Error(
-            `the worker exited (${signal ?? code}) before it was ready; see ${this.logFile}:\n${this.tail.slice(-3000)}`,
+            `the worker exited (${signal ?? code}) before it was ready; see ${this.logFile}:\n` +
+              this.tail.slice(-3000),
           ),
         );
         const unexpected = !this.expectingExit && !this.stopped;
@@ -276,49 +344,28 @@ export class WorkerProcess {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// When sessions can be dated
+// When sessions take place
 
 export interface SessionSchedule {
   date: string;
   slots: [{ start: string; end: string }, { start: string; end: string }];
-  reason: string;
 }
 
 export function romeNow(now = new Date()) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Europe/Rome',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(now)
-      .map((p) => [p.type, p.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+  return { date: romeToday(now) };
 }
 
 /**
- * The worker runs on the real clock (`node dist/worker.js` takes no clock offset, and we add no environment variable
- * for one), and a session only counts when it took place after the assignment and not in the future: so the
- * sessions are today's 00:00-04:00 and 04:00-08:00, Europe/Rome, which have passed from 08:00 on. Before 08:05
- * (or after 23:30, when the run could cross midnight and put the assignment after the sessions' date) no 8 h of
- * today have passed: then the suite runs the lifecycle only up to the accompaniment (the sessions are logged and
- * confirmed but do not reach the minimum) and every application is withdrawn there.
+ * Two 4 h sessions tomorrow (Europe/Rome): after any assignment made today, and long past for the worker, whose
+ * clock runs CLOCK_OFFSET_DAYS ahead; so they count whatever the hour the suite runs at.
  */
 export function sessionSchedule(now = new Date()): SessionSchedule {
-  // Tomorrow, in Rome: after any assignment made today, and in the past for the workers' shifted clock.
-  const { date } = romeNow(new Date(now.getTime() + 86_400_000));
   return {
-    date,
+    date: romeToday(new Date(now.getTime() + 86_400_000)),
     slots: [
       { start: '09:00', end: '13:00' },
       { start: '14:00', end: '18:00' },
     ],
-    reason: 'two 4 h sessions tomorrow, past for the workers',
   };
 }
 
@@ -336,24 +383,26 @@ export const FULL_PATHS: Path[] = [
 
 const ADMITTED_CENTS = 4_000_000;
 const PARTIAL_CENTS = 3_500_000;
+const BODY = 'socialfare';
 
 export interface Plan {
   applicationId: string;
   path: Path;
   form: ApplicationForm;
-  consultantEmail: string;
+  /** Each application its own consultant: the same person is never in two sessions at once. */
+  consultant: { name: string; email: string };
   schedule: SessionSchedule;
 }
 
 export function makePlans(callId: string, n: number, schedule: SessionSchedule, paths: Path[] = FULL_PATHS): Plan[] {
   return Array.from({ length: n }, (_, i) => {
     const form = applicationForm({ callId });
-    const path: Path = paths[i % paths.length]!;
+    const tag = randomUUID().slice(0, 12);
     return {
       applicationId: applicationIdFor(ID_SECRET, callId, form.company.vatNumber),
-      path,
+      path: paths[i % paths.length]!,
       form,
-      consultantEmail: `consultant.${randomUUID().slice(0, 12)}@socialfare.example.org`,
+      consultant: { name: `Consulente ${tag}`, email: `consultant.${tag}@socialfare.example.org` },
       schedule,
     };
   });
@@ -366,6 +415,11 @@ export const finalStateOf: Record<Path, ApplicationState> = {
   withdrawn_commission: 'withdrawn',
   withdrawn_admitted: 'withdrawn',
 };
+
+const fundedCentsOf = (path: Path) =>
+  path === 'funded' ? ADMITTED_CENTS : path === 'funded_partial' ? PARTIAL_CENTS : null;
+const admittedCentsOf = (path: Path) =>
+  path === 'rejected' || path === 'withdrawn_commission' ? null : ADMITTED_CENTS;
 
 /** The states each path enters after `submitted`, in order: each one queues e-mails. */
 const statesEntered: Record<Path, ApplicationState[]> = {
@@ -387,7 +441,7 @@ export function expectedStateMessages(plan: Plan): number {
       locale: plan.form.company.legalRepresentative.locale ?? 'it',
       name: plan.form.company.legalRepresentative.name,
     },
-    consultant: { address: plan.consultantEmail.toLowerCase(), name: null },
+    consultant: { address: plan.consultant.email, name: plan.consultant.name },
     operators: OPERATORS,
     commission: COMMISSION,
   };
@@ -431,11 +485,12 @@ export function expectedEventCounts(path: Path): Record<string, number> {
     CONFIRM_ELIGIBILITY: 1,
     ASSIGN_BODY: 1,
     ATTACH_DOCUMENT: 1,
-    DOCUMENT_STORED: 1,
     LOG_SESSION: 2,
     CONFIRM_SESSION: 2,
+    COMPLETE_ACCOMPANIMENT: 1,
+    SUBMIT_PRE_PROJECT: 1,
+    FORWARD_TO_COMMISSION: 1,
   };
-  Object.assign(counts, { COMPLETE_ACCOMPANIMENT: 1, SUBMIT_PRE_PROJECT: 1, FORWARD_TO_COMMISSION: 1 });
   switch (path) {
     case 'funded':
     case 'funded_partial':
@@ -452,15 +507,18 @@ export function expectedEventCounts(path: Path): Record<string, number> {
 // ---------------------------------------------------------------------------------------------------------------
 // The driver
 
-const operator: CommandMeta = { actor: 'op.chaos', role: 'operator' };
-const consultant: CommandMeta = { actor: 'consultant.chaos', role: 'consultant' };
-const company: CommandMeta = { actor: 'legal representative', role: 'company' };
-const commission: CommandMeta = { actor: 'commission', role: 'commission' };
-
 interface Step {
   key: string;
   meta: CommandMeta;
+  /** Built again on every attempt: what it stores first (consultant, upload) is stored once whatever the retries. */
   event: () => Promise<ApplicationCommand>;
+}
+
+/** What the API does before some commands: registers the consultant, stores the upload; and the company's code. */
+interface Preparations {
+  consultantId(): Promise<string>;
+  document(): Promise<Extract<ApplicationCommand, { type: 'ATTACH_DOCUMENT' }>['document']>;
+  code(date: string, start: string): Promise<string>;
 }
 
 export interface DriverStats {
@@ -468,7 +526,7 @@ export interface DriverStats {
   retries: number;
   /** Retries by what went wrong, e.g. "internal: Timed out or cancelled waiting for Workflow Update". */
   retryReasons: Record<string, number>;
-  /** Last commands re-sent after the workflow had closed: answered from its result. */
+  /** Last commands re-sent after the workflow had closed: answered from the register. */
   closedRetries: number;
   stepsDone: number;
 }
@@ -477,6 +535,7 @@ export interface DriverOptions {
   client: Client;
   service: ApplicationService;
   db: Db;
+  config: Config;
   /** Pause between one application's steps, in ms: keeps applications in flight while the chaos happens. */
   thinkMs?: [number, number];
   /** One attempt of one call gives up after this long (a gRPC deadline), then the call is retried. */
@@ -485,8 +544,8 @@ export interface DriverOptions {
   stepBudgetMs?: number;
 }
 
-const transient = (err: unknown) =>
-  !(err instanceof UserError) || err.code === 'temporal_unavailable' || err.code === 'internal';
+const TRANSIENT_CODES: readonly string[] = ['temporal_unavailable', 'database_unavailable', 'internal'];
+const transient = (err: unknown) => !(err instanceof UserError) || TRANSIENT_CODES.includes(err.code);
 const reasonOf = (err: unknown) => {
   const text =
     err instanceof UserError
@@ -516,29 +575,29 @@ export class Driver {
 
   /** Steps in a plan, counting apply and the wait for eligibility. */
   static stepCount(plan: Plan): number {
-    return 2 + Driver.steps(plan, async () => '000000').length;
+    const none = () => Promise.reject(new Error('not prepared'));
+    return 2 + Driver.steps(plan, { consultantId: none, document: none, code: none }).length;
   }
 
-  static steps(plan: Plan, code: (date: string, start: string) => Promise<string>): Step[] {
+  static steps(plan: Plan, prepare: Preparations): Step[] {
     const { date, slots } = plan.schedule;
     const [s1, s2] = slots;
+    const { operator, consultant, company, chair } = PEOPLE;
     const steps: Step[] = [
       {
         key: 'assign',
         meta: operator,
         event: async () => ({
           type: 'ASSIGN_BODY',
-          implementingBody: 'socialfare',
-          consultant: { name: 'Consulente Chaos', email: plan.consultantEmail },
+          implementingBody: BODY,
+          consultantId: await prepare.consultantId(),
+          effectiveOn: romeToday(new Date()),
         }),
       },
       {
         key: 'attach',
         meta: consultant,
-        event: async () => ({
-          type: 'ATTACH_DOCUMENT',
-          document: { kind: 'pre_project', filename: 'pre-progetto.pdf', contentBase64: pdfBase64(plan.applicationId) },
-        }),
+        event: async () => ({ type: 'ATTACH_DOCUMENT', document: await prepare.document() }),
       },
       {
         key: 'log-1',
@@ -553,15 +612,23 @@ export class Driver {
       {
         key: 'confirm-1',
         meta: company,
-        event: async () => ({ type: 'CONFIRM_SESSION', date, start: s1.start, code: await code(date, s1.start) }),
+        event: async () => ({
+          type: 'CONFIRM_SESSION',
+          date,
+          start: s1.start,
+          code: await prepare.code(date, s1.start),
+        }),
       },
       {
         key: 'confirm-2',
         meta: company,
-        event: async () => ({ type: 'CONFIRM_SESSION', date, start: s2.start, code: await code(date, s2.start) }),
+        event: async () => ({
+          type: 'CONFIRM_SESSION',
+          date,
+          start: s2.start,
+          code: await prepare.code(date, s2.start),
+        }),
       },
-    ];
-    steps.push(
       { key: 'complete', meta: operator, event: async () => ({ type: 'COMPLETE_ACCOMPANIMENT' }) },
       {
         key: 'pre-project',
@@ -569,69 +636,40 @@ export class Driver {
         event: async () => ({ type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }),
       },
       { key: 'forward', meta: operator, event: async () => ({ type: 'FORWARD_TO_COMMISSION' }) },
-    );
-    const today = romeNow().date;
-    const approve: Step = {
+    ];
+    const decide = (type: 'APPROVE' | 'REJECT', motivation: string): Step => ({
       key: 'decide',
-      meta: commission,
-      event: async () => ({ type: 'APPROVE', motivation: 'measurable impact' }),
+      meta: chair,
+      event: async () => ({ type, motivation, chair: chair.actor }),
+    });
+    const fund = (amountCents: number): Step => ({
+      key: 'fund',
+      meta: operator,
+      event: async () => ({ type: 'RECORD_FUNDING', amountCents, disbursedOn: romeToday(new Date()) }),
+    });
+    const withdraw: Step = {
+      key: 'withdraw',
+      meta: operator,
+      event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }),
     };
     switch (plan.path) {
       case 'funded':
-        return [
-          ...steps,
-          approve,
-          {
-            key: 'fund',
-            meta: operator,
-            event: async () => ({ type: 'RECORD_FUNDING', amountCents: ADMITTED_CENTS, disbursedOn: today }),
-          },
-        ];
+        return [...steps, decide('APPROVE', 'measurable impact'), fund(ADMITTED_CENTS)];
       case 'funded_partial':
-        return [
-          ...steps,
-          approve,
-          {
-            key: 'fund',
-            meta: operator,
-            event: async () => ({ type: 'RECORD_FUNDING', amountCents: PARTIAL_CENTS, disbursedOn: today }),
-          },
-        ];
+        return [...steps, decide('APPROVE', 'measurable impact'), fund(PARTIAL_CENTS)];
       case 'rejected':
-        return [
-          ...steps,
-          {
-            key: 'decide',
-            meta: commission,
-            event: async () => ({ type: 'REJECT', motivation: 'impact not measurable' }),
-          },
-        ];
+        return [...steps, decide('REJECT', 'impact not measurable')];
       case 'withdrawn_commission':
-        return [
-          ...steps,
-          {
-            key: 'withdraw',
-            meta: operator,
-            event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }),
-          },
-        ];
+        return [...steps, withdraw];
       case 'withdrawn_admitted':
-        return [
-          ...steps,
-          approve,
-          {
-            key: 'withdraw',
-            meta: operator,
-            event: async () => ({ type: 'WITHDRAW', reason: 'the company renounces' }),
-          },
-        ];
+        return [...steps, decide('APPROVE', 'measurable impact'), withdraw];
     }
   }
 
   /**
    * Drives one application to its final state, or to just before `stopBefore` (a step key). Every call that
-   * fails for a reason that is not an answer (Temporal unreachable, a timeout, a lost worker) is retried with the
-   * same update id, `<application>:<step>`, so a command that did land counts once.
+   * fails for a reason that is not an answer (Temporal or PostgreSQL unreachable, a timeout, a lost worker) is
+   * retried with the same update id, `<application>:<step>`, so a command that did land counts once.
    */
   async run(plan: Plan, options: { stopBefore?: string } = {}): Promise<void> {
     const id = plan.applicationId;
@@ -639,9 +677,21 @@ export class Driver {
     this.stats.stepsDone += 1;
     await this.untilEligible(id);
     this.stats.stepsDone += 1;
-    const code = (date: string, start: string) =>
-      dbRetry(() => confirmationCode(this.o.db, id, date, start), `confirmation code of ${id} ${start}`);
-    const steps = Driver.steps(plan, code);
+    const { db, config } = this.o;
+    const steps = Driver.steps(plan, {
+      consultantId: () => ensureConsultant(db, BODY, plan.consultant),
+      document: () =>
+        storeUpload(db, {
+          applicationId: id,
+          kind: 'pre_project',
+          filename: 'pre-progetto.pdf',
+          // Bytes of its own: one blob per application.
+          bytes: pdfBytes(id),
+          uploadedBy: PEOPLE.consultant.actor,
+          maxBytes: config.DOCUMENT_MAX_BYTES,
+        }),
+      code: (date, start) => confirmationCode(db, id, date, start),
+    });
     for (const [i, step] of steps.entries()) {
       if (step.key === options.stopBefore) return;
       await sleep(between(...this.thinkMs));
@@ -687,10 +737,10 @@ export class Driver {
     await this.attempt(
       `${plan.applicationId} apply`,
       async () => {
-        await this.o.service.apply(plan.form, operator);
+        await this.o.service.apply(plan.form, PEOPLE.operator);
         return true;
       },
-      // A retry finds the workflow the lost attempt started: the id is derived, so that is this application.
+      // A retry finds the row the lost attempt committed (and starts its workflow again if it must).
       (err, attempt) => (attempt > 0 && err instanceof UserError && err.code === 'already_applied' ? true : undefined),
     );
   }
@@ -698,9 +748,9 @@ export class Driver {
   private async untilEligible(id: string): Promise<void> {
     const started = Date.now();
     for (;;) {
-      const view = await this.attempt(`${id} view`, () => this.o.service.view(id));
-      if (view.facts.eligibility === 'eligible') return;
-      if (view.facts.eligibility === 'ineligible')
+      const view = await this.attempt(`${id} view`, () => applicationView(this.o.db, id));
+      if (view.facts?.eligibility === 'eligible') return;
+      if (view.facts?.eligibility === 'ineligible')
         throw new Error(`${id} was found ineligible: ${view.facts.ineligibilityReasons.join('; ')}`);
       if (Date.now() - started > this.stepBudgetMs)
         throw new Error(`${id}: eligibility still pending after ${this.stepBudgetMs} ms`);
@@ -708,14 +758,13 @@ export class Driver {
     }
   }
 
-  private async send(plan: Plan, step: Step, last: boolean): Promise<ApplicationView | null> {
+  private async send(plan: Plan, step: Step, last: boolean): Promise<StepResult | null> {
     const id = plan.applicationId;
-    const event = await step.event();
     const updateId = `${id}:${step.key}`;
     let closed = false;
-    const view = await this.attempt(
-      `${id} ${step.key} (${event.type})`,
-      () => this.o.service.send(id, event, step.meta, { updateId }),
+    const result = await this.attempt(
+      `${id} ${step.key}`,
+      async () => this.o.service.send(id, await step.event(), step.meta, { updateId }),
       (err, attempt) => {
         // The last command landed, the workflow closed, and its answer was lost with the worker: the workflow is
         // final now and says so. The result is checked against the plan at the end.
@@ -733,7 +782,7 @@ export class Driver {
       },
     );
     if (closed) this.stats.closedRetries += 1;
-    return view;
+    return result;
   }
 
   /** The workflow's own result: long-polls the history, so it needs no worker once the workflow closed. */
@@ -742,6 +791,11 @@ export class Driver {
       `${id} result`,
       () => this.o.client.workflow.getHandle(id).result() as Promise<ApplicationOutcome>,
     );
+  }
+
+  /** The workflow's own state (its `view` query: a worker replays the closed history to answer). */
+  async workflowView(id: string) {
+    return this.attempt(`${id} view query`, () => this.o.client.workflow.getHandle(id).query(viewQuery));
   }
 }
 
@@ -798,8 +852,17 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
         .select(['application_id', 'session_date', 'starts_at', 'confirmed_at'])
         .where('application_id', 'in', ids)
         .execute(),
-      db.selectFrom('documents').select(['application_id', 'sha256']).where('application_id', 'in', ids).execute(),
-      db.selectFrom('pre_projects').select(['application_id', 'version']).where('application_id', 'in', ids).execute(),
+      db
+        .selectFrom('documents')
+        .leftJoin('document_blobs', 'document_blobs.sha256', 'documents.sha256')
+        .select(['documents.application_id', 'documents.attached_seq', 'document_blobs.size_bytes as blob_bytes'])
+        .where('documents.application_id', 'in', ids)
+        .execute(),
+      db
+        .selectFrom('pre_projects')
+        .select(['application_id', 'version', 'forwarded_at'])
+        .where('application_id', 'in', ids)
+        .execute(),
       db
         .selectFrom('budget_ledger')
         .select(['application_id', 'kind', 'amount_cents', 'idempotency_key'])
@@ -813,7 +876,7 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
         .execute(),
       db
         .selectFrom('applications')
-        .select(['id as application_id', 'state', 'last_seq'])
+        .select(['id as application_id', 'state', 'last_seq', 'closed_at'])
         .where('id', 'in', ids)
         .execute(),
       db
@@ -851,7 +914,7 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
       say(`audit events ${JSON.stringify(counts)}, expected ${JSON.stringify(want)}`);
     }
     if (trail.at(-1)?.to_state !== final) say(`last audit row is in ${trail.at(-1)?.to_state}, expected ${final}`);
-    // Applications on the same path must have recorded the very same sequence of events.
+    // Applications on the same path must have recorded the very same sequence of events (verified hours included).
     const events = trail.map((r) => r.event_type).join(' ');
     const first = sequences.get(plan.path);
     if (!first) sequences.set(plan.path, { id, events });
@@ -860,24 +923,25 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
 
     const app = applicationBy.get(id);
     if (!app) say('no applications row');
-    else if (app.state !== final || app.last_seq !== trail.length - 1)
-      say(`applications row says ${app.state} at seq ${app.last_seq}, expected ${final} at ${trail.length - 1}`);
+    else if (app.state !== final || app.last_seq !== trail.length - 1 || app.closed_at === null)
+      say(
+        `register row says ${app.state} at seq ${app.last_seq} (closed ${app.closed_at !== null}), ` +
+          `expected ${final} at ${trail.length - 1}, closed`,
+      );
 
     const mail = outboxBy.get(id) ?? [];
     const keys = mail.map((m) => m.idempotency_key);
     if (duplicated(keys).length) say(`outbox idempotency keys repeated: ${duplicated(keys).join(', ')}`);
     const meaning = mail.map((m) => {
-      const payload = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as {
-        start?: string;
-        to?: string;
-      };
+      const payload = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as { start?: string };
       return `${m.template}|${m.recipient}|${payload.start ?? ''}`;
     });
     if (duplicated(meaning).length) say(`the same e-mail is queued twice: ${duplicated(meaning).join(', ')}`);
     const stateMessages = meaning.filter((m) => m.startsWith('application.'));
     if (stateMessages.length !== expectedStateMessages(plan)) {
       say(
-        `${stateMessages.length} application.* outbox rows, expected ${expectedStateMessages(plan)}: ${stateMessages.sort().join(', ')}`,
+        `${stateMessages.length} application.* outbox rows, expected ${expectedStateMessages(plan)}: ` +
+          stateMessages.sort().join(', '),
       );
     }
     // Per session: the same messages for both sessions, and the same as every other application's sessions.
@@ -897,10 +961,14 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
     const own = sessionsBy.get(id) ?? [];
     if (own.length !== 2 || own.some((s) => s.confirmed_at === null))
       say(`${own.length} sessions (${own.filter((s) => s.confirmed_at).length} confirmed), expected 2 confirmed`);
-    if ((documentsBy.get(id) ?? []).length !== 1)
-      say(`${(documentsBy.get(id) ?? []).length} documents rows, expected 1`);
-    const versions = (preProjectsBy.get(id) ?? []).length;
-    if (versions !== 1) say(`${versions} pre-project versions stored`);
+    const docs = documentsBy.get(id) ?? [];
+    if (docs.length !== 1 || docs[0]!.attached_seq === null || docs[0]!.blob_bytes === null)
+      say(`documents ${JSON.stringify(docs)}, expected one, attached, its bytes stored`);
+    const versions = preProjectsBy.get(id) ?? [];
+    if (versions.length !== 1 || versions[0]!.forwarded_at === null)
+      say(
+        `${versions.length} pre-project versions stored (${versions.filter((v) => v.forwarded_at).length} forwarded)`,
+      );
 
     const expected = expectedLedger(plan.path);
     const movements = (ledgerBy.get(id) ?? []).map((l) => `${l.kind}:${l.amount_cents}`);
@@ -923,16 +991,6 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
       `call ${call.callId}: ledger balance ${balance}, committed ${budgetCommitted}, expected ${committed}`,
     );
 
-  // Document bytes: one blob per application (each uploaded its own PDF), and no other file but crash leftovers.
-  const blobs = existsSync(call.documentsDir)
-    ? readdirSync(call.documentsDir).flatMap((d) =>
-        readdirSync(path.join(call.documentsDir, d)).filter((f) => !f.endsWith('.tmp')),
-      )
-    : [];
-  const digests = new Set(documents.map((d) => d.sha256));
-  if (![...digests].every((d) => blobs.includes(d)))
-    problems.push(`document blobs missing: ${[...digests].filter((d) => !blobs.includes(d)).join(', ')}`);
-
   return {
     problems,
     counts: {
@@ -946,19 +1004,101 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
   };
 }
 
-/** Checks every workflow's own result against its plan. */
-export async function outcomes(driver: Driver, plans: readonly Plan[]): Promise<string[]> {
+/**
+ * Each workflow against its plan (its result: state, admitted and funded amounts) and against the register.
+ */
+export async function outcomes(driver: Driver, db: Db, plans: readonly Plan[]): Promise<string[]> {
   const problems: string[] = [];
   await pool(plans, 10, async (plan) => {
-    const result = await driver.outcome(plan.applicationId);
-    const fundedCents = plan.path === 'funded' ? ADMITTED_CENTS : plan.path === 'funded_partial' ? PARTIAL_CENTS : null;
-    if (result.state !== finalStateOf[plan.path] || result.fundedCents !== fundedCents) {
-      problems.push(
-        `${plan.applicationId} (${plan.path}): workflow ended ${result.state} with fundedCents ${result.fundedCents}, expected ${finalStateOf[plan.path]} with ${fundedCents}`,
-      );
-    }
+    const id = plan.applicationId;
+    const result = await driver.outcome(id);
+    const want = {
+      state: finalStateOf[plan.path],
+      admittedCents: admittedCentsOf(plan.path),
+      fundedCents: fundedCentsOf(plan.path),
+    };
+    const got = { state: result.state, admittedCents: result.admittedCents, fundedCents: result.fundedCents };
+    if (canonicalJson(got) !== canonicalJson(want))
+      problems.push(`${id} (${plan.path}): workflow ended ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    problems.push(...(await registerDisagrees(driver, db, id)).map((p) => `${id} (${plan.path}): ${p}`));
   }).then((failures) => problems.push(...failures));
   return problems;
+}
+
+/**
+ * Where the register and the workflow's own state (its `view` query: seq, state, deadline, the machine's whole
+ * context) differ, field by field; nothing when the register row is what the workflow holds.
+ */
+export async function registerDisagrees(driver: Driver, db: Db, id: string): Promise<string[]> {
+  const view = await driver.workflowView(id);
+  const row = await dbRetry(
+    () =>
+      db
+        .selectFrom('applications')
+        .select(['state', 'last_seq', 'snapshot', 'admitted_cents', 'funded_cents', 'deadline_kind', 'deadline_at'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow(),
+    `register row of ${id}`,
+  );
+  const register: Record<string, unknown> = {
+    state: row.state,
+    seq: row.last_seq,
+    deadline: row.deadline_kind && { kind: row.deadline_kind, dueAt: row.deadline_at?.toISOString() },
+    admittedCents: row.admitted_cents === null ? null : Number(row.admitted_cents),
+    fundedCents: row.funded_cents === null ? null : Number(row.funded_cents),
+    context: row.snapshot?.context ?? null,
+  };
+  const workflow: Record<string, unknown> = {
+    state: view.state,
+    seq: view.seq,
+    deadline: view.deadline,
+    admittedCents: view.context.admittedCents,
+    fundedCents: view.context.fundedCents,
+    context: view.context,
+  };
+  const text = (v: unknown) => canonicalJson(v).slice(0, 300);
+  return Object.keys(register)
+    .filter((k) => canonicalJson(register[k]) !== canonicalJson(workflow[k]))
+    .map((k) => `the register says ${k} ${text(register[k])}, the workflow ${text(workflow[k])}`);
+}
+
+/**
+ * Where the kills landed: workflow tasks a killed worker had started and never completed (the server timed them
+ * out), and the steps that worker committed while running them. The next worker ran each of those steps again,
+ * found it recorded under its seq and adopted what the first run had committed; the census proves it counted once.
+ */
+export async function killedMidStep(client: Client, db: Db, plans: readonly Plan[]) {
+  let lostTasks = 0;
+  const stepsAdopted: string[] = [];
+  const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  await pool(plans, 5, async (plan) => {
+    const id = plan.applicationId;
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    const windows = events.flatMap((e) => {
+      const timedOut = e.workflowTaskTimedOutEventAttributes;
+      const started = timedOut && byId.get(Number(timedOut.startedEventId));
+      return timedOut?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE && started
+        ? [[ms(started), ms(e)] as const]
+        : [];
+    });
+    lostTasks += windows.length;
+    if (!windows.length) return;
+    // A step's first row keeps its outcome; its transaction began (recorded_at) inside the lost task.
+    const steps = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'event_type', 'recorded_at'])
+      .where('application_id', '=', id)
+      .where('outcome', 'is not', null)
+      .execute();
+    for (const step of steps) {
+      const at = step.recorded_at.getTime();
+      if (windows.some(([from, to]) => from <= at && at <= to))
+        stepsAdopted.push(`${id}#${step.seq} ${step.event_type}`);
+    }
+  });
+  return { lostTasks, stepsAdopted };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1013,10 +1153,4 @@ export function startOwnPostgres(pgBin: string, port: number): OwnPostgres {
       }
     },
   };
-}
-
-export async function migrated(url: string) {
-  const handle = openChaosDb(url);
-  await dbRetry(() => migrateToLatest(handle.db), 'migrating');
-  return handle;
 }
