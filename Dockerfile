@@ -29,11 +29,8 @@ COPY bin ./bin
 COPY config/calls ./config/calls
 COPY data ./data
 # `docker compose run --rm api innosocial ...`: the operators' CLI on PATH, whatever mode bin/ was checked out with.
-# A new named volume takes the owner of the directory it is mounted on: so the node user can write documents there.
 RUN printf '#!/bin/sh\nexec node /app/bin/innosocial.js "$@"\n' >/usr/local/bin/innosocial \
-  && chmod 0755 /usr/local/bin/innosocial \
-  && mkdir -p /var/lib/innosocial/documents \
-  && chown node:node /var/lib/innosocial/documents
+  && chmod 0755 /usr/local/bin/innosocial
 # The worker answers on its metrics port (WORKER_METRICS_BIND), the API on /healthz, which is 200 only while
 # PostgreSQL and Temporal answer it. A slim image has no curl: Node's fetch does it.
 COPY <<'JS' /app/healthcheck.js

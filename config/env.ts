@@ -72,11 +72,6 @@ export const EnvSchema = z
     /** How people reach the API and its pages (links in e-mails); defaults to http://API_HOST:API_PORT. */
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     TRUST_PROXY: trustProxy,
-    /** Until documents move into PostgreSQL (issue 10): where their bytes live. */
-    DOCUMENTS_DIR: z
-      .string()
-      .min(1)
-      .default(path.join(root, '.data', 'documents')),
     /** Until the CLI goes through the API (issue 10): the CLI's name in the audit trail. */
     INNOSOCIAL_ACTOR: z.string().min(1).optional(),
     DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().max(10_000_000).default(1_000_000),

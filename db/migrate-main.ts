@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EnvSchema } from '../config/env';
 import { connectDb, describeTarget } from './connect';
 import { migrateToLatest } from './migrate';
+import { importDocumentFiles } from '../documents/import';
 
 /*
  * The one-shot migration job (`node dist/db/migrate-main.js`): it runs as the role that owns the schema, while the
@@ -12,6 +13,8 @@ import { migrateToLatest } from './migrate';
 // A server's schema: the embedded PGlite is migrated by the one process that opens it.
 const MigrateEnv = z.object({
   DATABASE_URL: EnvSchema.shape.DATABASE_URL.unwrap(),
+  /** Upgrading from the first generation: the folder its documents were filed in, imported once into PostgreSQL. */
+  IMPORT_DOCUMENTS_DIR: z.string().min(1).optional(),
 });
 
 async function main() {
@@ -29,6 +32,13 @@ async function main() {
     console.log(
       `migrate: ${describeTarget(target)}: ${applied.length ? `applied ${applied.join(', ')}` : 'already up to date'}`,
     );
+    if (parsed.data.IMPORT_DOCUMENTS_DIR) {
+      const r = await importDocumentFiles(db, parsed.data.IMPORT_DOCUMENTS_DIR);
+      console.log(`migrate: ${r.imported} document(s) imported from ${parsed.data.IMPORT_DOCUMENTS_DIR}`);
+      for (const file of r.damaged) console.error(`migrate: ${file} does not hash to its name: not imported`);
+      for (const file of r.ignored) console.error(`migrate: ${file} is not a stored document: ignored`);
+      if (r.damaged.length > 0) process.exitCode = 1;
+    }
   } finally {
     await db.destroy();
   }

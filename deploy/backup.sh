@@ -7,9 +7,8 @@
 # holding it). The compose service logs in as innosocial_backup, which may only read.
 #   BACKUP_DIR      where the dumps go (default /backups)
 #   BACKUP_KEEP     how many dumps to keep, oldest deleted first (default 14)
-#   DOCUMENTS_DIR   optional: while uploaded documents still live on disk, a tar of them beside each dump
 #   PG_BIN          optional: directory of pg_dump and pg_restore, when they are not on PATH
-# Prints the path of the new dump on its last line.
+# Documents are rows of the database (document_blobs): the dump holds them. Prints the new dump's path last.
 set -euo pipefail
 
 backup_dir=${BACKUP_DIR:-/backups}
@@ -38,28 +37,19 @@ while :; do
   sleep 1
 done
 partial="$dump.partial"
-trap 'rm -f "$partial" "$backup_dir/$name.documents.tar.gz.partial"' EXIT
+trap 'rm -f "$partial"' EXIT
 
 # Written aside and renamed when complete and readable, so a dump that exists is never a half-written one.
 "${bin}pg_dump" --format=custom --compress=6 --no-password --file="$partial"
 "${bin}pg_restore" --list "$partial" >/dev/null
 mv "$partial" "$dump"
 
-if [[ -n ${DOCUMENTS_DIR:-} ]]; then
-  if [[ -d $DOCUMENTS_DIR ]]; then
-    tar -C "$DOCUMENTS_DIR" -czf "$backup_dir/$name.documents.tar.gz.partial" .
-    mv "$backup_dir/$name.documents.tar.gz.partial" "$backup_dir/$name.documents.tar.gz"
-  else
-    echo "backup: DOCUMENTS_DIR $DOCUMENTS_DIR is not a directory; documents not archived" >&2
-  fi
-fi
-
 # Retention: the timestamp sorts as text, so the oldest dumps of this database come first.
 mapfile -t dumps < <(find "$backup_dir" -maxdepth 1 -type f -name "$PGDATABASE-*.dump" -printf '%f\n' | sort)
 excess=$((${#dumps[@]} - keep))
 for ((i = 0; i < excess; i++)); do
   old=${dumps[i]%.dump}
-  rm -f "$backup_dir/$old.dump" "$backup_dir/$old.documents.tar.gz"
+  rm -f "$backup_dir/$old.dump"
   echo "backup: removed $old (keeping the newest $keep)" >&2
 done
 

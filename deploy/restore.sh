@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Restores a dump made by backup.sh. THE TARGET DATABASE IS DROPPED AND RECREATED: stop the worker and the API first.
 #
-#   restore.sh [--yes] [--into NAME] [--documents DIR] DUMP
+#   restore.sh [--yes] [--into NAME] DUMP
 #
 #   (default)        drops the database the dump was taken from and recreates it exactly as dumped: owner,
 #                    database-level grants, schema, rows, table grants and default privileges
 #   --into NAME      restores into database NAME instead (dropped first if it exists), e.g. to inspect a backup
 #                    beside the live database; it gets the dump's owner, schema, rows and table grants, but only its
 #                    owner may connect to it (no CONNECT for the application's roles)
-#   --documents DIR  also unpacks the documents archive taken beside the dump into DIR (files already there stay)
 #   --yes            required: without it nothing is touched and the plan is printed
+#
+# Documents are rows of the database (document_blobs): they come back with it.
 #
 # Connection: PGHOST, PGPORT, PGUSER and PGPASSWORD (or PGPASSWORD_FILE), as a role that may drop and create the
 # database and set its owner: the postgres superuser in the compose stack. RESTORE_MAINTENANCE_DB (default postgres)
@@ -24,13 +25,11 @@ usage() {
 
 yes=false
 into=
-documents=
 dump=
 while (($#)); do
   case $1 in
     --yes) yes=true ;;
     --into) into=${2:?--into needs a database name}; shift ;;
-    --documents) documents=${2:?--documents needs a directory}; shift ;;
     -h | --help) usage ;;
     -*) echo "restore: unknown option $1" >&2; usage ;;
     *) [[ -z $dump ]] || usage; dump=$1 ;;
@@ -62,11 +61,6 @@ for name in "$source_db" "$target" "$owner"; do
     exit 1
   fi
 done
-archive="${dump%.dump}.documents.tar.gz"
-if [[ -n $documents && ! -f $archive ]]; then
-  echo "restore: --documents given but there is no $archive beside the dump" >&2
-  exit 1
-fi
 
 # Quiet: DROP DATABASE IF EXISTS would otherwise print a NOTICE for a database that is not there.
 psql=(env "PGOPTIONS=-c client_min_messages=warning"
@@ -80,7 +74,6 @@ if [[ $exists != 0 ]]; then
   echo "restore: WARNING: $target exists and will be DROPPED with everything written since the dump" >&2
   echo "restore: WARNING: $sessions session(s) connected to it now will be cut off" >&2
 fi
-[[ -z $documents ]] || echo "restore: documents from $archive into $documents" >&2
 if [[ $yes != true ]]; then
   echo "restore: nothing done; run again with --yes to go ahead" >&2
   exit 2
@@ -98,9 +91,3 @@ SQL
   "${bin}pg_restore" --no-password --exit-on-error --single-transaction --dbname "$target" "$dump"
 fi
 echo "restore: database $target restored" >&2
-
-if [[ -n $documents ]]; then
-  mkdir -p "$documents"
-  tar -C "$documents" -xzf "$archive"
-  echo "restore: documents unpacked into $documents" >&2
-fi

@@ -43,6 +43,34 @@ function ensureTemporal() {
   run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', ...TEMPORAL_WHEELS]);
 }
 
+/** PostgreSQL's client and server tools of PyPI's pgserver wheel (PostgreSQL 16), for the backup/restore suite. */
+export const POSTGRES_TOOLS_WHEEL = 'pgserver==0.1.4';
+export const POSTGRES_TOOLS_BIN = path.join(root, '.tools', 'postgresql', 'pgserver', 'pginstall', 'bin');
+
+/**
+ * The backup and restore suite runs pg_dump, pg_restore and psql against a server of its own. CI has Debian's
+ * (PG_BIN); elsewhere, when none is installed, the binaries come from a PyPI wheel, unpacked into .tools/postgresql.
+ */
+function ensurePostgresTools() {
+  const tools = ['initdb', 'pg_ctl', 'psql', 'pg_dump', 'pg_restore'];
+  const complete = (dir) => dir && tools.every((t) => existsSync(path.join(dir, t)));
+  const debian = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`)
+    : [];
+  if ([process.env.PG_BIN, POSTGRES_TOOLS_BIN, ...debian].some(complete)) return;
+  const pip = path.join(root, '.tools', 'venv', 'bin', 'pip');
+  const python = path.join(root, '.tools', 'venv', 'bin', 'python');
+  if (!existsSync(pip)) return;
+  say(`installing PostgreSQL's tools (${POSTGRES_TOOLS_WHEEL} from PyPI) into .tools/postgresql`);
+  const dir = path.join(root, '.tools', 'postgresql');
+  run(pip, ['download', '--disable-pip-version-check', '--quiet', '--no-deps', '--dest', dir, POSTGRES_TOOLS_WHEEL]);
+  const wheel = readdirSync(dir).find((f) => f.endsWith('.whl'));
+  run(python, ['-m', 'zipfile', '-e', path.join(dir, wheel), dir]);
+  // Python's zipfile drops the executable bits; the suite runs the server as the `postgres` user when root.
+  for (const t of readdirSync(POSTGRES_TOOLS_BIN)) spawnSync('chmod', ['0755', path.join(POSTGRES_TOOLS_BIN, t)]);
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+}
+
 /**
  * The sources' stamp (every file's path, size and modification time): when it matches the last build's, dist/ is
  * up to date and tsc does not run at all (a second `npm start` begins at once).
@@ -60,8 +88,9 @@ function sourcesStamp() {
     }
   };
   const config = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
-  // The build leaves the tests out (tsconfig.build.json): so does its stamp.
-  for (const item of config.include.filter((i) => i !== 'tests')) {
+  const excluded = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')).exclude;
+  // The build leaves the tests and the benchmark out (tsconfig.build.json): so does its stamp.
+  for (const item of config.include.filter((i) => !excluded.includes(i))) {
     const full = path.join(root, item);
     if (!existsSync(full)) continue;
     if (statSync(full).isDirectory()) walk(full);
@@ -95,6 +124,7 @@ function build() {
 const [mode, ...rest] = process.argv.slice(2);
 ensureNodeModules();
 ensureTemporal();
+if (mode === 'install' || mode === 'test') ensurePostgresTools();
 if (mode === 'install') process.exit(0);
 build();
 if (mode === 'start') {

@@ -38,7 +38,8 @@ until temporal operator search-attribute create --address "$TEMPORAL_ADDRESS" --
   --name CallId --type Keyword \
   --name RequestedCents --type Int \
   --name AdmittedCents --type Int \
-  --name DeadlineAt --type Datetime; do
+  --name DeadlineAt --type Datetime \
+  --name ProjectState --type Keyword; do
   # A namespace just created takes a moment to reach every service.
   attempt=$((attempt + 1))
   if [ "$attempt" -ge 30 ]; then

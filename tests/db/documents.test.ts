@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Db } from '../../db/connect';
+import { importDocumentFiles } from '../../documents/import';
 import { DocumentIntegrityError, DocumentProblem, readBlob, sha256Of, storeUpload } from '../../documents/store';
 import type { DocumentKind } from '../../machines/events';
 import { backends, openTestDb } from '../support/database';
@@ -152,5 +156,33 @@ describe.each(backends)('the document store against %s', (backend) => {
     await expect(readBlob(db, stored.sha256)).rejects.toThrow(/is damaged/);
     await expect(store(bytes)).resolves.toEqual(stored);
     expect((await readBlob(db, stored.sha256)).equals(bytes)).toBe(true);
+  });
+
+  test('first-generation files are imported once, checked against their names; damaged ones are left out', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'innosocial-documents-'));
+    const file = (name: string, bytes: Buffer) => {
+      mkdirSync(path.join(dir, name.slice(0, 2)), { recursive: true });
+      writeFileSync(path.join(dir, name.slice(0, 2), name), bytes);
+    };
+    const good = [pdfBytes(randomUUID()), pdfBytes(randomUUID())];
+    for (const bytes of good) file(sha256Of(bytes), bytes);
+    const damaged = pdfBytes(randomUUID());
+    file(sha256Of(damaged), Buffer.concat([damaged, Buffer.from('tampered')]));
+    writeFileSync(path.join(dir, 'README'), 'not a document');
+    try {
+      const first = await importDocumentFiles(db, dir);
+      expect(first).toEqual({
+        imported: 2,
+        damaged: [path.join(dir, sha256Of(damaged).slice(0, 2), sha256Of(damaged))],
+        ignored: [],
+      });
+      for (const bytes of good) expect((await readBlob(db, sha256Of(bytes))).equals(bytes)).toBe(true);
+      expect(await blobs(sha256Of(damaged))).toEqual([]);
+      // Again: nothing changes, nothing is duplicated.
+      await expect(importDocumentFiles(db, dir)).resolves.toMatchObject({ imported: 2 });
+      for (const bytes of good) expect(await blobs(sha256Of(bytes))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,21 +1,21 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { blobPath } from '../../activities/documents';
 import { freePort } from '../../scripts/dev-server';
 
 /*
  * deploy/backup.sh and deploy/restore.sh against a real PostgreSQL, with the roles of the production stack:
  * deploy/postgres-init/10-roles.sh creates them, the migration job's entry point (db/migrate-main.ts) migrates as the
  * owner, the application's role writes rows, backup.sh dumps as the read-only role, the database is dropped, and
- * restore.sh brings back every row, every grant and every document.
+ * restore.sh brings back every row, every grant and every document (documents are rows: document_blobs).
  *
  * Creating roles and dropping databases needs a superuser, which the CI database (DATABASE_URL) rightly does not
- * give, so the test starts a PostgreSQL of its own from the same binaries (PG_BIN, exported by .ci/run, or
+ * give, so the test starts a PostgreSQL of its own from the same binaries (PG_BIN, exported by .ci/run; or
+ * .tools/postgresql, which npm test fills from PyPI when no PostgreSQL is installed; or
  * /usr/lib/postgresql/<version>/bin), with password authentication over TCP as in the compose stack.
  */
 
@@ -24,7 +24,11 @@ const script = (name: string) => path.join(root, 'deploy', name);
 const TOOLS = ['initdb', 'pg_ctl', 'psql', 'pg_dump', 'pg_restore'];
 
 function findPgBin(): string | null {
-  const candidates = [process.env.PG_BIN ?? ''];
+  // PG_BIN may name the embedded server's binaries only (the global setup's), which have no client tools.
+  const candidates = [
+    process.env.PG_BIN ?? '',
+    path.join(root, '.tools', 'postgresql', 'pgserver', 'pginstall', 'bin'),
+  ];
   if (existsSync('/usr/lib/postgresql')) {
     const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
@@ -101,19 +105,16 @@ function startServer(bin: string, port: number): Server {
 }
 
 if (!pgBin) {
-  test('backup and restore: skipped without the PostgreSQL server binaries', () => {
-    console.warn(
-      `backup-restore.test.ts: skipped: no directory with ${TOOLS.join(', ')} (PG_BIN, /usr/lib/postgresql/*/bin, ` +
-        "or beside pg_dump on PATH). .ci/run installs Debian's PostgreSQL and exports PG_BIN; on a development " +
-        'machine `apt-get install postgresql` is enough.',
+  test('backup and restore need the PostgreSQL tools', () => {
+    throw new Error(
+      `no directory with ${TOOLS.join(', ')}: PG_BIN, /usr/lib/postgresql/*/bin, beside pg_dump on PATH, or ` +
+        '.tools/postgresql (npm test installs them there from PyPI; run it once, or set PG_BIN).',
     );
-    expect(pgBin).toBeNull();
   });
 } else {
   describe('backup.sh and restore.sh, with the roles of the production stack', () => {
     let server: Server;
     let work: string;
-    const documentsDir = () => path.join(work, 'documents');
     const backupsDir = () => path.join(work, 'backups');
 
     const connect = async (user: string, password: string, database = 'innosocial') => {
@@ -159,7 +160,6 @@ if (!pgBin) {
           PGDATABASE: 'innosocial',
           BACKUP_DIR: backupsDir(),
           BACKUP_KEEP: '2',
-          DOCUMENTS_DIR: documentsDir(),
         }),
       ).stdout.trim();
     const restore = (args: string[]) =>
@@ -251,11 +251,6 @@ if (!pgBin) {
         const bytes = Buffer.from(`%PDF-1.7 ${filename} ${randomUUID()} ${'x'.repeat(1000 * (i + 1))}`);
         return { filename, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
       });
-      for (const d of documents) {
-        const file = blobPath(documentsDir(), d.sha256);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, d.bytes);
-      }
       await asApp(async (c) => {
         for (const [id, vat] of [
           ['app-backup-1', '01234567890'],
@@ -274,6 +269,11 @@ if (!pgBin) {
           );
         }
         for (const d of documents) {
+          await c.query('insert into document_blobs (sha256, content, size_bytes) values ($1, $2, $3)', [
+            d.sha256,
+            d.bytes,
+            d.bytes.length,
+          ]);
           await c.query(
             `insert into documents (application_id, kind, sha256, filename, media_type, size_bytes)
              values ('app-backup-1', 'attachment', $1, $2, 'application/pdf', $3)`,
@@ -292,35 +292,34 @@ if (!pgBin) {
       expect((before.applications as unknown[]).length).toBe(2);
       expect((before.documents as unknown[]).length).toBe(2);
 
-      // Three backups, two kept; each dump and its documents archive readable by their owner only.
+      // Three backups, two kept, each readable by its owner only.
       const dumps = [backup(), backup(), backup()];
       const kept = readdirSync(backupsDir()).sort();
-      expect(kept).toEqual(
-        dumps.slice(1).flatMap((d) => [path.basename(d).replace(/\.dump$/, '.documents.tar.gz'), path.basename(d)]),
-      );
+      expect(kept).toEqual(dumps.slice(1).map((d) => path.basename(d)));
       for (const file of kept) expect(statSync(path.join(backupsDir(), file)).mode & 0o077).toBe(0);
       const dump = dumps[2]!;
       expect(path.basename(dump)).toMatch(/^innosocial-\d{8}T\d{6}Z\.dump$/);
 
       // Without --yes nothing is touched.
-      const refused = restore(['--documents', documentsDir(), dump]);
+      const refused = restore([dump]);
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/will be DROPPED/);
       expect(refused.stderr).toMatch(/--yes/);
       expect(await snapshot()).toEqual(before);
 
-      // The disaster: the database and the documents are gone.
+      // The disaster: the database is gone, and the documents with it.
       await asSuper((c) => c.query('drop database innosocial with (force)'));
-      rmSync(documentsDir(), { recursive: true, force: true });
 
-      const restored = restore(['--yes', '--documents', documentsDir(), dump]);
+      const restored = restore(['--yes', dump]);
       expect([restored.status, restored.stderr]).toEqual([0, expect.stringMatching(/database innosocial restored/)]);
 
       expect(await snapshot()).toEqual(before);
-      for (const d of documents) {
-        const bytes = readFileSync(blobPath(documentsDir(), d.sha256));
-        expect(createHash('sha256').update(bytes).digest('hex')).toBe(d.sha256);
-      }
+      await asApp(async (c) => {
+        for (const d of documents) {
+          const { rows } = await c.query('select content from document_blobs where sha256 = $1', [d.sha256]);
+          expect(createHash('sha256').update(rows[0].content).digest('hex')).toBe(d.sha256);
+        }
+      });
       // The owner, the grants and the default privileges came back with it: the stack runs on as before.
       await asApp(async (c) => {
         await c.query(
