@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_RULES } from '../domain/command-rules';
 import { ThemeSchema } from '../domain/themes';
 import { PROJECT_DOCUMENT_KINDS } from './project.events';
 
@@ -30,13 +31,11 @@ export const SessionSchema = z
     attendees: z.array(text(200)).min(1, 'at least one attendee').max(50),
   })
   .strict()
-  // Compared only once both times are well formed: a malformed one gets its own message, not this one.
-  .refine((s) => !hhmmOk(s.start) || !hhmmOk(s.end) || s.start < s.end, {
-    message: 'end must be after start',
-    path: ['end'],
+  .refine(COMMAND_RULES.sessionTimesInOrder.holds, {
+    message: COMMAND_RULES.sessionTimesInOrder.message,
+    path: [COMMAND_RULES.sessionTimesInOrder.path],
   });
 export type SessionInput = z.infer<typeof SessionSchema>;
-const hhmmOk = (v: unknown) => typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v);
 
 /** The session a company answers for, and its credential: the 6-digit code, or the personal link's token. */
 const SessionAnswer = z
@@ -50,9 +49,9 @@ const SessionAnswer = z
     link: z.string().min(20).max(400).optional(),
   })
   .strict()
-  .refine((a) => (a.code === undefined) !== (a.link === undefined), {
-    message: 'give either the code from the e-mail or the link token, not both',
-    path: ['code'],
+  .refine(COMMAND_RULES.oneCredential.holds, {
+    message: COMMAND_RULES.oneCredential.message,
+    path: [COMMAND_RULES.oneCredential.path],
   });
 export type SessionAnswer = z.infer<typeof SessionAnswer>;
 
@@ -91,7 +90,10 @@ export const ImpactIndicatorSchema = z
     measurementMethod: text(1_000),
   })
   .strict()
-  .refine((i) => i.target !== i.baseline, { message: 'target must differ from baseline', path: ['target'] });
+  .refine(COMMAND_RULES.targetDiffersFromBaseline.holds, {
+    message: COMMAND_RULES.targetDiffersFromBaseline.message,
+    path: [COMMAND_RULES.targetDiffersFromBaseline.path],
+  });
 
 export const COST_CATEGORIES = ['equipment', 'services', 'personnel', 'works', 'intangible', 'other'] as const;
 export const CostLineSchema = z

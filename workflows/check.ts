@@ -1,3 +1,4 @@
+import { COMMAND_RULES } from '../domain/command-rules';
 import type { FieldProblem } from './messages';
 
 /** The subset of JSON Schema that z.toJSONSchema writes for the command payloads (machines/events.ts). */
@@ -97,4 +98,39 @@ function checkObject(schema: Schema, value: Record<string, unknown>, path: strin
     }
   }
   return problems;
+}
+
+type Fields = Record<string, unknown>;
+const asFields = (v: unknown): Fields => (typeof v === 'object' && v !== null ? (v as Fields) : {});
+const rule = (name: keyof typeof COMMAND_RULES, value: Fields, at: string): FieldProblem[] => {
+  const r = COMMAND_RULES[name];
+  return r.holds(value) ? [] : [{ path: at ? `${at}.${r.path}` : r.path, message: r.message }];
+};
+
+/**
+ * An application command's payload as the workflow checks it: its generated schema, then the rules that compare one
+ * field with another (run only once the schema holds, so every field they read has its type).
+ */
+export function checkCommand(schema: Schema, type: string, payload: Fields): FieldProblem[] {
+  const problems = check(schema, payload);
+  return problems.length ? problems : commandRuleProblems(type, payload);
+}
+
+/** The rules of domain/command-rules.ts, where each application command has them. */
+function commandRuleProblems(type: string, payload: Fields): FieldProblem[] {
+  switch (type) {
+    case 'LOG_SESSION':
+      return rule('sessionTimesInOrder', asFields(payload.session), 'session');
+    case 'CONFIRM_SESSION':
+    case 'DISPUTE_SESSION':
+      return rule('oneCredential', payload, '');
+    case 'SUBMIT_PRE_PROJECT': {
+      const indicators = asFields(payload.preProject).indicators;
+      return (Array.isArray(indicators) ? indicators : []).flatMap((i, n) =>
+        rule('targetDiffersFromBaseline', asFields(i), `preProject.indicators.${n}`),
+      );
+    }
+    default:
+      return [];
+  }
 }

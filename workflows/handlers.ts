@@ -2,7 +2,7 @@ import { ApplicationFailure, log, patched, setHandler } from '@temporalio/workfl
 import type { ApplicationEvent, CommandType } from '../machines/events';
 import { refusalReason } from '../machines/explain';
 import { COMMAND_TYPES, permissionProblem } from '../machines/permissions';
-import { check, type Schema } from './check';
+import { checkCommand, type Schema } from './check';
 import schemas from './command-schemas.json';
 import {
   budgetSignal,
@@ -30,7 +30,7 @@ function parse(run: Run, request: CommandRequest): ApplicationEvent {
     throw invalid([{ path: 'type', message: `unknown command; one of ${COMMAND_TYPES.join(', ')}` }]);
   }
   const { type: _type, ...payload } = event!;
-  const problems = check(COMMAND_SCHEMAS[type as CommandType], payload);
+  const problems = checkCommand(COMMAND_SCHEMAS[type as CommandType], type, payload);
   if (problems.length) throw invalid(problems);
   return event as unknown as ApplicationEvent;
 }
