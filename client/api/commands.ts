@@ -31,5 +31,5 @@ export async function sendCommand(
     return { delivered: true, applicationId };
   }
   const result = await api.service.send(applicationId, event, meta, updateId ? { updateId } : {});
-  return call.user ? visibleView(api.db, call.user, applicationId) : result;
+  return call.user ? visibleView(api.db, call.user, applicationId, api.rules) : result;
 }
