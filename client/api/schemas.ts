@@ -205,3 +205,85 @@ export const UserSchema = z
     revoked_at: z.string().nullable(),
   })
   .describe('User');
+export const DeliveredSchema = z
+  .object({ delivered: z.literal(true), applicationId: z.string() })
+  .describe('Delivered: the command travels as a signal (Prefer: respond-async)');
+/** The company's answers: they say it was taken, and nothing of the application. */
+export const ConfirmedSchema = z
+  .object({ confirmed: z.literal(true) })
+  .strict()
+  .describe('Confirmed');
+export const DisputedSchema = z
+  .object({ disputed: z.literal(true) })
+  .strict()
+  .describe('Disputed');
+export const UserListSchema = z.array(UserSchema).describe('Users');
+export const NewUserSchema = z
+  .object({ user: UserSchema, token: z.string().describe('The bearer token, shown this once') })
+  .describe('NewUser');
+export const RevokedSchema = z.object({ revoked: z.string() }).describe('Revoked');
+export const BodyListSchema = z
+  .array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      active: z.boolean(),
+      consultants: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), active: z.boolean() })),
+    }),
+  )
+  .describe('Bodies');
+export const PreProjectVersionsSchema = z
+  .array(
+    z.object({
+      version: z.number(),
+      content: z.record(z.string(), z.unknown()),
+      digest: z.string(),
+      submittedAt: z.string(),
+      forwardedAt: z.string().nullable(),
+    }),
+  )
+  .describe('PreProjectVersions');
+const budgetEntry = z.object({ applicationId: z.string(), amountCents: z.number(), reservedAt: z.string().nullable() });
+export const BudgetSchema = z
+  .object({
+    callId: z.string(),
+    totalCents: z.number(),
+    committedCents: z.number(),
+    availableCents: z.number(),
+    reserved: z.array(budgetEntry),
+    consumed: z.array(budgetEntry),
+    waiting: z.array(
+      z.object({ applicationId: z.string(), amountCents: z.number(), position: z.number(), requestedAt: z.string() }),
+    ),
+  })
+  .describe('Budget');
+export const BudgetListSchema = z.array(BudgetSchema).describe('Budgets');
+export const BudgetSetSchema = BudgetSchema.extend({ promoted: z.array(z.string()) }).describe('BudgetSet');
+export const OutboxSchema = z
+  .array(
+    z.object({
+      id: z.string(),
+      applicationId: z.string().nullable(),
+      recipient: z.string(),
+      template: z.string(),
+      locale: z.string(),
+      status: z.enum(['pending', 'sent', 'failed']),
+      createdAt: z.string(),
+      sentAt: z.string().nullable(),
+      attempts: z.number(),
+      lastError: z.string().nullable(),
+    }),
+  )
+  .describe('Outbox');
+export const RequeuedSchema = z.object({ requeued: z.array(z.string()) }).describe('Requeued');
+export const CodecAnswerSchema = z
+  .object({ payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })) })
+  .describe('Decoded payloads');
+export const OpenApiSchema = z
+  .object({
+    openapi: z.string(),
+    info: z.object({ title: z.string(), version: z.string() }).loose(),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .loose()
+  .describe('OpenAPI');

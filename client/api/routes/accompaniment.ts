@@ -8,6 +8,8 @@ import {
   ApplicationViewSchema,
   AssignmentBody,
   ConfirmationBody,
+  ConfirmedSchema,
+  DisputedSchema,
   PreProjectBody,
   SessionBody,
   SessionSlotBody,
@@ -132,6 +134,7 @@ export const accompanimentRoutes: Route[] = [
     summary: 'The company confirms a session with the single-use code from its e-mail (the code is the credential)',
     params: ApplicationIdParams,
     body: ConfirmationBody,
+    response: ConfirmedSchema,
     handler: async (call) => companyAnswer(call, 'CONFIRM_SESSION'),
   }),
   route({
@@ -142,12 +145,13 @@ export const accompanimentRoutes: Route[] = [
     summary: 'The company says, with the code from its e-mail, that a logged session did not take place',
     params: ApplicationIdParams,
     body: ConfirmationBody,
+    response: DisputedSchema,
     handler: async (call) => companyAnswer(call, 'DISPUTE_SESSION'),
   }),
 ];
 
 /** Every refused answer looks alike (same status, same words, at least this long): a stranger learns nothing. */
-const REFUSAL_FLOOR_MS = 400;
+export const REFUSAL_FLOOR_MS = 400;
 
 async function companyAnswer(
   call: Call<{ id: string }, unknown, { date: string; start: string; code: string }>,

@@ -11,6 +11,7 @@ import {
   DecisionBody,
   decisionEvent,
   EvaluationBody,
+  PreProjectVersionsSchema,
 } from '../schemas';
 import { assertReadable } from '../visibility';
 import { currentRules } from '../../../config/calls';
@@ -93,6 +94,7 @@ export const commissionRoutes: Route[] = [
     summary:
       'The pre-project versions you may read (the commission: those forwarded to it), with indicators and cost lines',
     params: ApplicationIdParams,
+    response: PreProjectVersionsSchema,
     handler: async ({ api, params, user }) => {
       assertReadable(user!, await applicationView(api.db, params.id));
       let query = api.db.selectFrom('pre_projects').selectAll().where('application_id', '=', params.id);

@@ -1,7 +1,7 @@
 import { requeueFailedNotification } from '../../../db/repositories/notifications';
 import { UserError } from '../../errors';
 import { route, type Route } from '../routes';
-import { MailParams, MailQuery, RequeueBody } from '../schemas';
+import { MailParams, MailQuery, OutboxSchema, RequeueBody, RequeuedSchema } from '../schemas';
 
 /** The outbox as operators see it: who, what, where it stands; never the payload (codes and links are in it). */
 export const mailRoutes: Route[] = [
@@ -11,6 +11,7 @@ export const mailRoutes: Route[] = [
     access: ['operator'],
     summary: 'The notification outbox: recipient, template, status (pending, sent, failed), attempts and last error',
     query: MailQuery,
+    response: OutboxSchema,
     handler: async ({ api, query }) => {
       let q = api.db
         .selectFrom('notification_outbox')
@@ -53,6 +54,7 @@ export const mailRoutes: Route[] = [
     access: ['operator'],
     summary: 'Put a failed message back in the queue (after fixing the address or the template)',
     params: MailParams,
+    response: RequeuedSchema,
     handler: async ({ api, params }) => {
       if (!(await requeueFailedNotification(api.db, params.messageId))) {
         throw new UserError('not_found', `no failed message ${params.messageId}`);
@@ -66,6 +68,7 @@ export const mailRoutes: Route[] = [
     access: ['operator'],
     summary: 'Put every failed message back in the queue',
     body: RequeueBody,
+    response: RequeuedSchema,
     handler: async ({ api }) => {
       const failed = await api.db
         .selectFrom('notification_outbox')

@@ -6,6 +6,9 @@ import {
   ApplicationIdParams,
   ApplicationViewSchema,
   BudgetBody,
+  BudgetListSchema,
+  BudgetSchema,
+  BudgetSetSchema,
   CallParams,
   FundingBody,
   WithdrawalBody,
@@ -40,6 +43,7 @@ export const moneyRoutes: Route[] = [
     url: '/budgets',
     access: ['operator', 'auditor'],
     summary: "Every call's budget: total, committed, available, reservations and the reserve list",
+    response: BudgetListSchema,
     handler: async ({ api }) => {
       const calls = await api.db.selectFrom('call_budgets').select('call_id').orderBy('call_id').execute();
       return Promise.all(calls.map(async (c) => (await budgetOverview(api.db, c.call_id))!));
@@ -51,6 +55,7 @@ export const moneyRoutes: Route[] = [
     access: ['operator', 'auditor'],
     summary: "A call's budget: total, committed, available, reservations and the reserve list",
     params: CallParams,
+    response: BudgetSchema,
     handler: async ({ api, params }) => {
       const overview = await budgetOverview(api.db, params.callId);
       if (!overview)
@@ -65,6 +70,7 @@ export const moneyRoutes: Route[] = [
     summary: "Set a call's budget: raising it promotes the reserve list; below what is committed it is refused",
     params: CallParams,
     body: BudgetBody,
+    response: BudgetSetSchema,
     handler: async ({ api, params, body }) => {
       try {
         const { promoted } = await ensureCallBudget(api.db, params.callId, body.totalCents);

@@ -2,7 +2,15 @@ import { createUser, listUsers, revokeUser } from '../../../db/repositories/user
 import { UserError } from '../../errors';
 import { bodies } from '../../service/registry';
 import { route, type Route } from '../routes';
-import { NewUserBody, UserIdParams, UserSchema } from '../schemas';
+import {
+  BodyListSchema,
+  NewUserBody,
+  NewUserSchema,
+  RevokedSchema,
+  UserIdParams,
+  UserListSchema,
+  UserSchema,
+} from '../schemas';
 
 export const peopleRoutes: Route[] = [
   route({
@@ -18,6 +26,7 @@ export const peopleRoutes: Route[] = [
     url: '/bodies',
     access: ['operator', 'auditor'],
     summary: 'The implementing bodies and their consultants (the registry)',
+    response: BodyListSchema,
     handler: async ({ api }) => bodies(api.db),
   }),
   route({
@@ -25,6 +34,7 @@ export const peopleRoutes: Route[] = [
     url: '/users',
     access: ['operator'],
     summary: 'Users and their roles (never their tokens)',
+    response: UserListSchema,
     handler: async ({ api }) => listUsers(api.db),
   }),
   route({
@@ -33,6 +43,7 @@ export const peopleRoutes: Route[] = [
     access: ['operator'],
     summary: 'Create a user; the answer carries its bearer token, shown this once',
     body: NewUserBody,
+    response: NewUserSchema,
     status: 201,
     handler: async ({ api, body, reply }) => {
       if (
@@ -59,6 +70,7 @@ export const peopleRoutes: Route[] = [
     access: ['operator'],
     summary: "Revoke a user's token (and their sessions on the pages)",
     params: UserIdParams,
+    response: RevokedSchema,
     handler: async ({ api, params }) => {
       if (!(await revokeUser(api.db, params.userId)))
         throw new UserError('not_found', `no active user ${params.userId}`);
