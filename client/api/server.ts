@@ -13,6 +13,7 @@ import { issuesOf, UserError } from '../errors';
 import { ApplicationService } from '../service/applications';
 import { toUserError } from '../service/temporal-errors';
 import { authenticate } from './auth';
+import { idempotencyKey } from './commands';
 import { fromUserError, problem, sendProblem } from './problem';
 import { accompanimentRoutes } from './routes/accompaniment';
 import { applicationRoutes } from './routes/applications';
@@ -60,6 +61,16 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   if (result.success) return result.data;
   const issues = issuesOf(result.error, where);
   throw new UserError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+}
+
+/** A route that takes no body refuses one: whoever sends fields expects them to count, and they would not. */
+function noBody(body: unknown): undefined {
+  const empty =
+    body === undefined ||
+    body === null ||
+    (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (!empty) throw new UserError('invalid_input', 'body: this route takes none', [{ path: 'body', message: 'none' }]);
+  return undefined;
 }
 
 /** Fields of requests and logs that never reach a log line: credentials, links, and the people in bodies. */
@@ -166,10 +177,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           if (r.url === '/codec/decode') reply.headers(codecCors(req.headers.origin) ?? {});
           const user = await authenticate(deps.db, req, r.access, deps.sessionUser);
           const meta = user ? { actor: user.id, role: user.role } : { actor: 'company', role: 'company' as const };
+          // Checked before the handler stores anything (an upload, a consultant): a refused request leaves nothing.
+          if (r.command) idempotencyKey(req);
           return r.handler({
             params: parse(r.params, req.params, 'path'),
             query: parse(r.query, req.query, 'query'),
-            body: parse(r.body, req.body ?? {}, 'body'),
+            body: r.body ? parse(r.body, req.body ?? {}, 'body') : noBody(req.body),
             user,
             meta,
             req,
