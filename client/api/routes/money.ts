@@ -14,6 +14,7 @@ import {
   WithdrawalBody,
 } from '../schemas';
 import { budgetSignal } from '../../../workflows/messages';
+import { currentRules } from '../../../config/calls';
 
 export const moneyRoutes: Route[] = [
   route({
@@ -72,6 +73,12 @@ export const moneyRoutes: Route[] = [
     body: BudgetBody,
     response: BudgetSetSchema,
     handler: async ({ api, params, body }) => {
+      // A budget for a call that does not exist would be a row nobody can use.
+      try {
+        currentRules(api.config.CALLS_DIR, params.callId);
+      } catch {
+        throw new UserError('not_found', `no call ${params.callId}`);
+      }
       try {
         const { promoted } = await ensureCallBudget(api.db, params.callId, body.totalCents);
         // The promoted admissions hear it from the ledger: each workflow checks its place and records it.
