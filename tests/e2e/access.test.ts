@@ -300,7 +300,7 @@ async function footprint(counters = true) {
   };
 }
 
-test('every route × every caller × own and other applications: zero unexpected 2xx, the refusals as they should be', async () => {
+test('every route × every caller × own and other applications: zero unexpected 2xx, refusals as due', async () => {
   const appRoute = (r: Route) => r.path.startsWith('/applications/{id}');
   const stageOf = (r: Route): Stage | 'read' => (r.method === 'get' ? 'read' : (STAGE[r.key] ?? 'commission'));
   // Reads share their applications (they change nothing); each command gets its own pair.
@@ -378,7 +378,7 @@ test('every route that takes a body has a well-formed one in this test', () => {
   expect(missing.map((r) => r.key)).toEqual([]);
 });
 
-test('malformed, mistyped and oversized input on every route: a 4xx problem, never a 5xx, and nothing changes', async () => {
+test('malformed, mistyped, oversized input on every route: a 4xx problem, never a 5xx, nothing changes', async () => {
   const s = await subject('read', 'i3p');
   const before = await footprint();
   const ids = [

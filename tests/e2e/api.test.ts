@@ -34,7 +34,7 @@ const scores = { social_impact: 32, innovation: 15, feasibility: 20, territory: 
 const evaluation = (recommendation: string, motivation: string) => ({ scores, recommendation, motivation });
 
 describe('the commission', () => {
-  test('the chair records a decision; the answer is the register view with the new state and the chair named', async () => {
+  test('the chair records a decision; the answer is the register view, the audit trail names the chair', async () => {
     const id = await inCommission(sys);
     const res = await decide(id, { decision: 'approve', motivation: 'Convincing plan.' });
     expect(res.status).toBe(200);

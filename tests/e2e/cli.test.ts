@@ -193,13 +193,18 @@ describe('import', () => {
     'call_id,legal_name,vat_number,ateco_code,headcount,turnover_eur,balance_sheet_eur,comune,address,' +
     'representative_name,representative_email,locale,themes,de_minimis_received_eur';
 
-  test('a file from Excel (BOM, commas, quoted fields): every row reported by its line; exit 4 when one failed', async () => {
+  test('a file from Excel (BOM, commas, quotes): each row reported by its line; exit 4 when one failed', async () => {
+    const vat = newVatNumber;
     const rows = [
-      `${sys.callId},Cooperativa Verde Scs,${newVatNumber()},81.30,12,950000.00,400000,Pinerolo,Corso Torino 5,Luca Bassi,luca@example.org,it,environment;employment,0`,
-      `${sys.callId},"Forno Sociale, Snc",${newVatNumber()},10.71,4,"300,000.00",250000.50,001125,"Via Palestro 3, int. 2",Anna Neri,anna@example.org,en,community_wellbeing,15000`,
-      `${sys.callId},Bad Vat Srl,123,62.01,5,100000,100000,Ivrea,Via Jervis 1,Ugo Ferri,ugo@example.org,it,employment,0`,
-      `${sys.callId},Too Few Fields Srl,${newVatNumber()},62.01`,
-      `${sys.callId},Fuori Zona Srl,${newVatNumber()},62.01,5,100000,100000,Milano,Via Dante 1,Ada Riva,ada@example.org,it,employment,0`,
+      `${sys.callId},Cooperativa Verde Scs,${vat()},81.30,12,950000.00,400000,Pinerolo,` +
+        'Corso Torino 5,Luca Bassi,luca@example.org,it,environment;employment,0',
+      `${sys.callId},"Forno Sociale, Snc",${vat()},10.71,4,"300,000.00",250000.50,001125,` +
+        '"Via Palestro 3, int. 2",Anna Neri,anna@example.org,en,community_wellbeing,15000',
+      `${sys.callId},Bad Vat Srl,123,62.01,5,100000,100000,Ivrea,` +
+        'Via Jervis 1,Ugo Ferri,ugo@example.org,it,employment,0',
+      `${sys.callId},Too Few Fields Srl,${vat()},62.01`,
+      `${sys.callId},Fuori Zona Srl,${vat()},62.01,5,100000,100000,Milano,` +
+        'Via Dante 1,Ada Riva,ada@example.org,it,employment,0',
     ];
     const r = await run('import', file('excel.csv', `\uFEFF${HEADER}\r\n${rows.join('\r\n')}\r\n`));
     expect(r.code).toBe(4);
@@ -218,8 +223,10 @@ describe('import', () => {
     const semicolon = HEADER.replaceAll(',', ';');
     const name = `Sartoria Solidale ${tag()}`;
     const rows = [
-      `${sys.callId};${name};${newVatNumber()};14.13;6;850.000,00;"600.000,50";Torino;Via Po 1;Rita Gallo;rita@example.org;it;employment;0`,
-      `${sys.callId};"Caffè; Sociale";${newVatNumber()};56.30;3;120000;90.000;Ivrea;Via Jervis 2;Elio Re;elio@example.org;it;community_wellbeing;1.500,00`,
+      `${sys.callId};${name};${newVatNumber()};14.13;6;850.000,00;"600.000,50";Torino;` +
+        'Via Po 1;Rita Gallo;rita@example.org;it;employment;0',
+      `${sys.callId};"Caffè; Sociale";${newVatNumber()};56.30;3;120000;90.000;Ivrea;` +
+        'Via Jervis 2;Elio Re;elio@example.org;it;community_wellbeing;1.500,00',
     ];
     const r = await run('import', file('italian.csv', `\uFEFF${semicolon}\n${rows.join('\n')}\n`), '--json');
     expect(r.code).toBe(0);
@@ -437,7 +444,7 @@ describe('budgets', () => {
     expect(json.map((b: { callId: string }) => b.callId)).toEqual(expect.arrayContaining([other, sys.callId]));
   });
 
-  test('budget set: raising promotes the reserve list; lowering below what is committed is refused (exit 4)', async () => {
+  test('budget set: raising promotes the reserve list; below what is committed is refused (exit 4)', async () => {
     const { committedCents } = await budgetOf(sys.callId);
     // Exactly what is committed: the next admission waits.
     expect((await run('budget', 'set', '--call', sys.callId, '--total', euro(committedCents))).code).toBe(0);
@@ -705,7 +712,10 @@ describe('usage', () => {
         "const Module = require('node:module');",
         'const requested = new Set();',
         'const load = Module._load;',
-        'Module._load = function (request, ...rest) { requested.add(request); return load.call(this, request, ...rest); };',
+        'Module._load = function (request, ...rest) {',
+        '  requested.add(request);',
+        '  return load.call(this, request, ...rest);',
+        '};',
         "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT,",
         '  JSON.stringify([...requested, ...Object.keys(require.cache)])));',
       ].join('\n'),

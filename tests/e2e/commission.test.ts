@@ -176,7 +176,7 @@ describe('a declared conflict of interest', () => {
 });
 
 describe('the decision', () => {
-  test('only the chair records it: a member is refused 403, the workflow too refuses one named by another', async () => {
+  test('only the chair records it: a member gets 403; the workflow refuses a chair named by another', async () => {
     const id = await inCommission(sys);
     const member = api.users.members[0];
     const res = await post(member, id, 'decision', { decision: 'approve', motivation: 'x' });

@@ -114,7 +114,7 @@ describe('the code routes', () => {
     expect((await sys.view(id)).facts!.verifiedHours).toBe(0);
   });
 
-  test('unknown application, wrong, expired, locked, used or foreign code: one answer, at least the floor time', async () => {
+  test('unknown application, wrong, expired, locked, used or foreign code: one answer, after the floor', async () => {
     const id = await inAccompaniment(sys, 'i3p');
     const other = await inAccompaniment(sys, 'i3p');
     const [wrong, expired, locked, used] = [
@@ -166,7 +166,7 @@ describe('the code routes', () => {
     expect((await sys.view(id)).facts!.verifiedHours).toBe(1);
   });
 
-  test('five wrong codes lock a session; a new code (operator or consultant) invalidates the old and resets the attempts', async () => {
+  test('five wrong codes lock a session; a new code from operator or consultant voids the old one', async () => {
     const id = await inAccompaniment(sys, 'i3p');
     const s = await logged(id, 1);
     const attempts = async () =>
