@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../errors';
 import type { Route } from './routes';
-import { ProblemSchema } from './schemas';
+import { DeliveredSchema, ProblemSchema } from './schemas';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const output = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
@@ -67,7 +67,10 @@ function responses(route: Route): Record<string, unknown> {
   }
   if (route.params) r[404] = problemResponse('not_found', 'no such application, call or user');
   if (route.command) {
-    r[202] = { description: 'Delivered as a signal (Prefer: respond-async)' };
+    r[202] = {
+      description: 'Delivered as a signal (Prefer: respond-async)',
+      content: { 'application/json': { schema: output(DeliveredSchema) } },
+    };
     r[409] = problemResponse('event_refused', "refused by the application's lifecycle, with the reason");
     r[503] = problemResponse('temporal_unavailable', 'the workflow service is unreachable');
   }

@@ -247,18 +247,24 @@ export const ImpactQuery = z
     format: z.enum(['json', 'csv', 'indicators.csv']).default('json'),
   })
   .strict();
-export const PreProjectVersionsSchema = z
-  .array(
-    z.object({
-      version: z.number().int(),
-      content: z.record(z.string(), z.unknown()).describe('The pre-project as submitted (indicators, cost lines...)'),
-      digest: z.string(),
-      submittedAt: z.string(),
-      forwardedAt: z.string().nullable(),
-    }),
-  )
-  .describe('PreProjectVersions');
-export const BodiesSchema = z
+export const DeliveredSchema = z
+  .object({ delivered: z.literal(true), applicationId: z.string() })
+  .describe('Delivered: the command travels as a signal (Prefer: respond-async)');
+/** The company's answers: they say it was taken, and nothing of the application. */
+export const ConfirmedSchema = z
+  .object({ confirmed: z.literal(true) })
+  .strict()
+  .describe('Confirmed');
+export const DisputedSchema = z
+  .object({ disputed: z.literal(true) })
+  .strict()
+  .describe('Disputed');
+export const UserListSchema = z.array(UserSchema).describe('Users');
+export const NewUserSchema = z
+  .object({ user: UserSchema, token: z.string().describe('The bearer token, shown this once') })
+  .describe('NewUser');
+export const RevokedSchema = z.object({ revoked: z.string() }).describe('Revoked');
+export const BodyListSchema = z
   .array(
     z.object({
       id: z.string(),
@@ -268,12 +274,34 @@ export const BodiesSchema = z
     }),
   )
   .describe('Bodies');
-export const UsersSchema = z.array(UserSchema).describe('Users');
-export const NewUserResultSchema = z
-  .object({ user: UserSchema, token: z.string().describe('The bearer token: shown this once') })
-  .describe('NewUser');
-export const RevokedSchema = z.object({ revoked: z.string() }).describe('Revoked');
-export const MailListSchema = z
+export const PreProjectVersionsSchema = z
+  .array(
+    z.object({
+      version: z.number(),
+      content: z.record(z.string(), z.unknown()),
+      digest: z.string(),
+      submittedAt: z.string(),
+      forwardedAt: z.string().nullable(),
+    }),
+  )
+  .describe('PreProjectVersions');
+const budgetEntry = z.object({ applicationId: z.string(), amountCents: z.number(), reservedAt: z.string().nullable() });
+export const BudgetSchema = z
+  .object({
+    callId: z.string(),
+    totalCents: z.number(),
+    committedCents: z.number(),
+    availableCents: z.number(),
+    reserved: z.array(budgetEntry),
+    consumed: z.array(budgetEntry),
+    waiting: z.array(
+      z.object({ applicationId: z.string(), amountCents: z.number(), position: z.number(), requestedAt: z.string() }),
+    ),
+  })
+  .describe('Budget');
+export const BudgetListSchema = z.array(BudgetSchema).describe('Budgets');
+export const BudgetSetSchema = BudgetSchema.extend({ promoted: z.array(z.string()) }).describe('BudgetSet');
+export const OutboxSchema = z
   .array(
     z.object({
       id: z.string(),
@@ -284,34 +312,20 @@ export const MailListSchema = z
       status: z.enum(['pending', 'sent', 'failed']),
       createdAt: z.string(),
       sentAt: z.string().nullable(),
-      attempts: z.number().int(),
+      attempts: z.number(),
       lastError: z.string().nullable(),
     }),
   )
-  .describe('MailList');
+  .describe('Outbox');
 export const RequeuedSchema = z.object({ requeued: z.array(z.string()) }).describe('Requeued');
-const budgetEntry = z.object({ applicationId: z.string(), amountCents: z.number() }).loose();
-export const BudgetOverviewSchema = z
+export const CodecAnswerSchema = z
+  .object({ payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })) })
+  .describe('Decoded payloads');
+export const OpenApiSchema = z
   .object({
-    callId: z.string(),
-    totalCents: z.number(),
-    committedCents: z.number(),
-    availableCents: z.number(),
-    reserved: z.array(budgetEntry),
-    consumed: z.array(budgetEntry),
-    waiting: z.array(budgetEntry),
+    openapi: z.string(),
+    info: z.object({ title: z.string(), version: z.string() }).loose(),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
   })
-  .describe('BudgetOverview');
-export const BudgetsSchema = z.array(BudgetOverviewSchema).describe('Budgets');
-export const BudgetChangeSchema = BudgetOverviewSchema.extend({ promoted: z.array(z.string()) }).describe(
-  'BudgetChange',
-);
-export const OpenApiSchema = z.record(z.string(), z.unknown()).describe('OpenAPI 3.1 document');
-export const CodecResultSchema = z
-  .object({
-    payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })),
-  })
-  .describe('DecodedPayloads');
-export const CompanyAnswerSchema = z
-  .union([z.object({ confirmed: z.literal(true) }), z.object({ disputed: z.literal(true) })])
-  .describe('CompanyAnswer');
+  .loose()
+  .describe('OpenAPI');

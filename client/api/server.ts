@@ -22,6 +22,7 @@ import { pagesPlugin } from '../pages/plugin';
 import { docsPlugin } from './docs';
 import { authenticate } from './auth';
 import { parse } from './parse';
+import { idempotencyKey } from './commands';
 import { fromUserError, problem, sendProblem } from './problem';
 import { accompanimentRoutes } from './routes/accompaniment';
 import { applicationRoutes } from './routes/applications';
@@ -65,6 +66,16 @@ export function routeTable(): Route[] {
     ...mailRoutes,
   );
   return routes;
+}
+
+/** A route that takes no body refuses one: whoever sends fields expects them to count, and they would not. */
+function noBody(body: unknown): undefined {
+  const empty =
+    body === undefined ||
+    body === null ||
+    (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (!empty) throw new UserError('invalid_input', 'body: this route takes none', [{ path: 'body', message: 'none' }]);
+  return undefined;
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -201,11 +212,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           if (r.url === '/codec/decode') reply.headers(codecCors(req.headers.origin) ?? {});
           const user = await authenticate(deps.db, req, r.access, sessionUser);
           const meta = user ? { actor: user.id, role: user.role } : { actor: 'company', role: 'company' as const };
+          // Checked before the handler stores anything (an upload, a consultant): a refused request leaves nothing.
+          if (r.command) idempotencyKey(req);
           const call = () =>
             r.handler({
               params: parse(r.params, req.params, 'path'),
               query: parse(r.query, req.query, 'query'),
-              body: parse(r.body, req.body ?? {}, 'body'),
+              body: r.body ? parse(r.body, req.body ?? {}, 'body') : noBody(req.body),
               user,
               meta,
               req,

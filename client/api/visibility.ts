@@ -1,6 +1,7 @@
 import type { Db } from '../../db/connect';
 import type { PublicUser } from '../../db/repositories/users';
-import type { PreProject } from '../../domain/pre-project';
+import { eligibleCostOf, supportOf, type PreProject } from '../../domain/pre-project';
+import type { CallRules } from '../../domain/rules';
 import type { Evaluation } from '../../machines/commission';
 import { UserError } from '../errors';
 import { applicationView, type ApplicationView } from '../service/register';
@@ -31,12 +32,27 @@ export function seesOthersEvaluations(user: PublicUser, view: ApplicationView): 
   );
 }
 
+/** The rules an application is pinned to (ApiContext.rules). */
+export type RulesOf = (callId: string, version: number) => CallRules;
+
+/** What the commission may know of the pre-project: the version forwarded to it and the figures derived from it. */
+export function forwardedFigures(preProject: PreProject | null, rules: CallRules) {
+  return preProject
+    ? { eligibleCostCents: eligibleCostOf(preProject), requestedCents: supportOf(preProject, rules).totalCents }
+    : { eligibleCostCents: null, requestedCents: null };
+}
+
 /**
  * What this person may read of an application they may read: the commission's work stays the commission's (and,
  * within it, a member's own until they have evaluated), consultants do not see the evaluations, the commission sees
- * the pre-project version it received.
+ * the pre-project version it received, and nothing of a newer one (its figures, its submission's summary).
  */
-export async function visibleView(db: Db, user: PublicUser, applicationId: string): Promise<ApplicationView> {
+export async function visibleView(
+  db: Db,
+  user: PublicUser,
+  applicationId: string,
+  rules: RulesOf,
+): Promise<ApplicationView> {
   const view = await applicationView(db, applicationId);
   assertReadable(user, view);
   if (!view.facts || user.role === 'operator' || user.role === 'auditor') return view;
@@ -50,19 +66,28 @@ export async function visibleView(db: Db, user: PublicUser, applicationId: strin
   }
   const all = seesOthersEvaluations(user, view);
   const own = (e: Evaluation) => e.member === user.id;
+  const preProject = await forwardedPreProject(db, applicationId, facts.forwardedVersion);
+  const figures = forwardedFigures(preProject, rules(view.callId, view.rulesVersion));
+  // The n-th submission recorded is version n: those after the forwarded one are drafts the commission has not got.
+  let submissions = 0;
+  const received = (t: ApplicationView['timeline'][number]) =>
+    t.event !== 'SUBMIT_PRE_PROJECT' || ++submissions <= facts.forwardedVersion;
+  const timeline = view.timeline.filter(received);
   return {
     ...view,
+    requestedCents: figures.requestedCents,
     consultant: view.consultant && { ...view.consultant, email: '' },
     facts: {
       ...facts,
-      preProject: await forwardedPreProject(db, applicationId, facts.forwardedVersion),
+      ...figures,
+      preProject,
       preProjectVersion: facts.forwardedVersion,
       conflicts: all
         ? facts.conflicts
         : Object.fromEntries(Object.entries(facts.conflicts).filter(([m]) => m === user.id)),
       evaluations: all ? facts.evaluations : facts.evaluations.filter(own),
     },
-    timeline: all ? view.timeline : view.timeline.filter((t) => !COMMISSION_EVENTS.has(t.event)),
+    timeline: all ? timeline : timeline.filter((t) => !COMMISSION_EVENTS.has(t.event)),
   };
 }
 

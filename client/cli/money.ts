@@ -6,14 +6,16 @@ import { UserError } from '../errors';
 import { applicationId, callApi, path_ } from './http';
 import { addCommand } from './program';
 
+/** An amount as people write it; one that is not is a usage error naming the option (parseEuro throws). */
 const euros = (value: unknown, flag: string) => {
-  const cents = parseEuro(String(value ?? ''));
-  if (cents === null)
+  try {
+    return parseEuro(String(value ?? ''));
+  } catch {
     throw new UserError(
       'invalid_input',
       `${flag}: "${String(value ?? '')}" is not an amount in euro such as 40000, 40000.50 or 40.000,50`,
     );
-  return cents;
+  }
 };
 const e = (cents: number) => formatEuro(cents, 'it');
 

@@ -23,6 +23,17 @@ export function addCommand(parent: Command, spec: CommandSpec): Command {
     .command(spec.args ? `${spec.name} ${spec.args}` : spec.name, { isDefault: spec.default ?? false })
     .description(spec.description);
   for (const o of spec.options ?? []) cmd.addOption(Array.isArray(o) ? new Option(o[0], o[1]) : o);
+  if (spec.default && !spec.args) {
+    // A misspelt subcommand would reach the default one as an argument ("too many arguments for 'list'"): it is an
+    // unknown command, and commander's own message says so with its suggestion ("Did you mean set?").
+    parent.hook('preSubcommand', (group, sub) => {
+      const first = group.args[0];
+      // Named explicitly (`budget list`), the first argument is the subcommand itself.
+      if (sub === cmd && first !== undefined && first !== cmd.name() && !first.startsWith('-')) {
+        (group as unknown as { unknownCommand(): never }).unknownCommand();
+      }
+    });
+  }
   const examples = Array.isArray(spec.example) ? spec.example : [spec.example];
   cmd.addHelpText('after', `\nExample:\n${examples.map((e) => `  ${e}`).join('\n')}`);
   cmd.action(async (...received: unknown[]) => {

@@ -1,14 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import { dayFromToday, pdfBase64, session } from '../support/fixtures';
-import { startTestApi, type TestApi } from '../support/api';
-import { inAccompaniment, inCommission } from '../support/journeys';
-import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { dayFromToday, pdfBytes, rules2023, session } from '../support/fixtures';
+import { startTestApi, type Caller, type TestApi } from '../support/api';
+import { inAccompaniment, inCommission, send } from '../support/journeys';
+import { startTestSystem, type TestSystem } from '../support/system';
+
+/*
+ * The HTTP API as its clients meet it, on a real port: the commission's decisions and the quorum, problem+json,
+ * Idempotency-Key and Prefer, uploads and downloads, its own description, its health.
+ */
+
+/** Small enough that a test can go over it without sending megabytes. */
+const DOCUMENT_MAX_BYTES = 4_096;
 
 let sys: TestSystem;
 let api: TestApi;
 
 beforeAll(async () => {
-  sys = await startTestSystem({ clockOffsetDays: 30 });
+  sys = await startTestSystem({ clockOffsetDays: 30, env: { DOCUMENT_MAX_BYTES: String(DOCUMENT_MAX_BYTES) } });
   api = await startTestApi(sys);
 });
 afterAll(async () => {
@@ -18,164 +27,223 @@ afterAll(async () => {
 
 const decide = (id: string, body: unknown, headers: Record<string, string> = {}) =>
   api.call('POST', `/applications/${id}/decision`, { token: api.users.chair.token, body, headers });
+const asMember = (m: Caller, id: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  api.call('POST', `/applications/${id}/${path}`, { token: m.token, body, headers });
 
 const scores = { social_impact: 32, innovation: 15, feasibility: 20, territory: 10 };
+const evaluation = (recommendation: string, motivation: string) => ({ scores, recommendation, motivation });
 
-test('the chair records a decision and the answer carries the new state', async () => {
-  const id = await inCommission(sys);
-  const res = await decide(id, { decision: 'approve', motivation: 'Convincing plan.' });
-  expect(res.status).toBe(200);
-  expect(res.body).toMatchObject({
-    applicationId: id,
-    state: 'admitted',
-    facts: { admittedCents: 4_000_000, motivation: 'Convincing plan.' },
+describe('the commission', () => {
+  test('the chair records a decision; the answer is the register view, the audit trail names the chair', async () => {
+    const id = await inCommission(sys);
+    const res = await decide(id, { decision: 'approve', motivation: 'Convincing plan.' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      applicationId: id,
+      state: 'admitted',
+      facts: { admittedCents: 4_000_000, motivation: 'Convincing plan.' },
+    });
+    const approval = (await sys.view(id)).timeline.find((t) => t.event === 'APPROVE');
+    expect(approval).toMatchObject({ to: 'admitted', actor: 'Chiara Presidente', role: 'commission' });
+  });
+
+  test('members declare and evaluate; the third evaluation makes the quorum and its majority decides', async () => {
+    const id = await inCommission(sys);
+    const [m1, m2] = api.users.members;
+    const chair = api.users.chair; // the chair evaluates too, as a member
+    for (const m of [m1, m2, chair])
+      expect((await asMember(m, id, 'conflict', { conflicted: false })).status).toBe(200);
+    const first = await asMember(m1, id, 'evaluations', evaluation('approve', 'Strong impact.'));
+    expect(first.body).toMatchObject({ state: 'commission', facts: { evaluations: [{ member: m1.id }] } });
+    expect((await asMember(m2, id, 'evaluations', evaluation('approve', 'Agree.'))).body.state).toBe('commission');
+    const decided = await asMember(chair, id, 'evaluations', evaluation('reject', 'Too costly.'));
+    expect(decided.body).toMatchObject({
+      state: 'admitted',
+      facts: { motivation: expect.stringMatching(/quorum: 3 evaluations \(approve 2, reject 1/) },
+    });
+  });
+
+  test('an evaluation before the declaration is refused with a 409 saying what comes first', async () => {
+    const id = await inCommission(sys);
+    const res = await asMember(api.users.members[0], id, 'evaluations', evaluation('approve', 'x'));
+    expect(res).toMatchObject({
+      status: 409,
+      body: { code: 'event_refused', detail: expect.stringMatching(/declare/) },
+    });
+  });
+
+  test("scores outside the call's criteria are refused, naming them", async () => {
+    const id = await inCommission(sys);
+    const m = api.users.members[0];
+    await asMember(m, id, 'conflict', { conflicted: false });
+    const res = await asMember(m, id, 'evaluations', {
+      scores: { social_impact: 99, innovation: 15, feasibility: 20, charisma: 5 },
+      recommendation: 'approve',
+      motivation: 'x',
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toMatch(/missing scores for territory/);
+    expect(res.body.detail).toMatch(/unknown criteria charisma/);
+    expect(res.body.detail).toMatch(/social_impact above 40/);
+    expect((await sys.view(id)).facts!.evaluations).toEqual([]);
+  });
+
+  test('a decision the lifecycle does not expect is a 409 problem naming why', async () => {
+    const id = await inCommission(sys);
+    await decide(id, { decision: 'reject', motivation: 'No.' });
+    const res = await decide(id, { decision: 'approve', motivation: 'Changed our mind.' });
+    expect(res.status).toBe(409);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: 'urn:innosocial:problem:event_refused',
+      title: 'Refused by the application lifecycle',
+      status: 409,
+      code: 'event_refused',
+      detail: expect.stringMatching(/rejected, a final state/),
+    });
   });
 });
 
-test('members declare conflicts and evaluate; the quorum of three decides', async () => {
-  const id = await inCommission(sys);
-  const [m1, m2, m3] = api.users.members;
-  const member = (m: typeof m1, path: string, body: unknown) =>
-    api.call('POST', `/applications/${id}/${path}`, { token: m.token, body });
-
-  expect((await member(m1, 'evaluations', { scores, recommendation: 'approve', motivation: 'x' })).body).toMatchObject({
-    code: 'event_refused',
-    detail: expect.stringMatching(/must first declare/),
-  });
-  for (const m of [m1, m2]) expect((await member(m, 'conflict', { conflicted: false })).status).toBe(200);
-  expect((await member(m3, 'conflict', { conflicted: true })).status).toBe(200);
-  expect(
-    (await member(m1, 'evaluations', { scores, recommendation: 'approve', motivation: 'Strong impact.' })).body.state,
-  ).toBe('commission');
-  expect((await member(m3, 'evaluations', { scores, recommendation: 'reject', motivation: 'x' })).body).toMatchObject({
-    status: 409,
-    detail: expect.stringMatching(/declared a conflict of interest/),
+describe('Idempotency-Key and Prefer', () => {
+  test('a request retried with the same key counts once, and the retry is answered like the first', async () => {
+    const id = await inCommission(sys);
+    const key = `req-${randomUUID()}`;
+    const body = { decision: 'request_integration', motivation: 'Add indicators.' };
+    const first = await decide(id, body, { 'idempotency-key': key });
+    const retry = await decide(id, body, { 'idempotency-key': key });
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(retry.body).toMatchObject({ state: 'pre_project', facts: { integrationRequests: 1 } });
+    const view = await sys.view(id);
+    expect(view.facts!.integrationRequests).toBe(1);
+    expect(view.timeline.filter((t) => t.event === 'REQUEST_INTEGRATION')).toHaveLength(1);
+    // Without the key the same request is a new one, which the lifecycle now refuses.
+    expect((await decide(id, body)).status).toBe(409);
   });
 
-  // The conflicted member does not see the others' evaluations; a member without conflict does.
-  const seen = async (m: typeof m1) =>
-    (await api.call('GET', `/applications/${id}`, { token: m.token })).body.facts.evaluations.length;
-  expect([await seen(m2), await seen(m3)]).toEqual([1, 0]);
-
-  const third = api.users.chair; // the chair evaluates too, as a member
-  await api.call('POST', `/applications/${id}/conflict`, { token: third.token, body: { conflicted: false } });
-  expect(
-    (await member(m2, 'evaluations', { scores, recommendation: 'approve', motivation: 'Agree.' })).body.state,
-  ).toBe('commission');
-  const decided = await api.call('POST', `/applications/${id}/evaluations`, {
-    token: third.token,
-    body: { scores, recommendation: 'reject', motivation: 'Too costly.' },
+  test("another caller's request with the same key is theirs: it never gets the first caller's result", async () => {
+    const id = await inCommission(sys);
+    const [m1, m2] = api.users.members;
+    const key = `shared-${randomUUID()}`;
+    const first = await asMember(m1, id, 'conflict', { conflicted: false }, { 'idempotency-key': key });
+    const second = await asMember(m2, id, 'conflict', { conflicted: true }, { 'idempotency-key': key });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    // Each answer is its caller's own: a member reads only their own declaration before evaluating.
+    expect(first.body.facts.conflicts).toEqual({ [m1.id]: false });
+    expect(second.body.facts.conflicts).toEqual({ [m2.id]: true });
+    expect((await sys.view(id)).facts!.conflicts).toEqual({ [m1.id]: false, [m2.id]: true });
   });
-  expect(decided.body).toMatchObject({
-    state: 'admitted',
-    facts: { motivation: expect.stringMatching(/quorum: 3 evaluations \(approve 2, reject 1/) },
+
+  test('with Prefer: respond-async the command travels as a signal and is answered 202', async () => {
+    const id = await inCommission(sys);
+    const res = await decide(id, { decision: 'reject', motivation: 'Out of scope.' }, { prefer: 'respond-async' });
+    expect(res).toMatchObject({ status: 202, body: { delivered: true, applicationId: id } });
+    await expect(sys.client.workflow.getHandle(id).result()).resolves.toMatchObject({ state: 'rejected' });
+    expect((await sys.view(id)).state).toBe('rejected');
   });
 });
 
-test('a member who is not the chair cannot record a decision', async () => {
-  const id = await inCommission(sys);
-  const res = await api.call('POST', `/applications/${id}/decision`, {
-    token: api.users.members[0].token,
-    body: { decision: 'approve', motivation: 'x' },
+describe('documents', () => {
+  const upload = (id: string, document: Record<string, unknown>, token = api.users.consultant.token) =>
+    api.call('POST', `/applications/${id}/documents`, { token, body: { document } });
+  const pdf = (bytes: Buffer, filename = 'piano.pdf') => ({
+    kind: 'attachment',
+    filename,
+    contentBase64: bytes.toString('base64'),
   });
-  expect(res).toMatchObject({
-    status: 403,
-    body: { code: 'forbidden', detail: expect.stringMatching(/only the chair/) },
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  const download = (id: string, documentId: string, token = api.users.consultant.token) =>
+    fetch(`${api.base}/applications/${id}/documents/${documentId}`, { headers: { authorization: `Bearer ${token}` } });
+  const documentRows = async (id: string) =>
+    sys.db.selectFrom('documents').selectAll().where('application_id', '=', id).execute();
+
+  test('an upload is stored by its SHA-256, then attached by reference; the download is the same bytes', async () => {
+    const id = await inAccompaniment(sys, 'i3p');
+    const bytes = pdfBytes(`plan ${randomUUID()}`);
+    const res = await upload(id, pdf(bytes, 'piano di lavoro.pdf'));
+    expect(res.status).toBe(200);
+    const [doc] = res.body.documents;
+    expect(doc).toMatchObject({
+      kind: 'attachment',
+      filename: 'piano di lavoro.pdf',
+      mediaType: 'application/pdf',
+      sizeBytes: bytes.length,
+      sha256: sha256(bytes),
+      attachedAt: expect.any(String),
+    });
+    const blob = await sys.db
+      .selectFrom('document_blobs')
+      .selectAll()
+      .where('sha256', '=', sha256(bytes))
+      .executeTakeFirstOrThrow();
+    expect(Buffer.from(blob.content).equals(bytes)).toBe(true);
+    // What the workflow heard is the reference: the audit row's summary names the digest, not the content.
+    const attached = (await sys.view(id)).timeline.find((t) => t.event === 'ATTACH_DOCUMENT')!;
+    expect(JSON.stringify(attached)).not.toContain(bytes.toString('base64'));
+
+    const got = await download(id, doc.documentId);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/pdf');
+    expect(got.headers.get('content-disposition')).toBe('attachment; filename="piano_di_lavoro.pdf"');
+    expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);
   });
-  expect((await sys.service.view(id)).state).toBe('commission');
+
+  test('an upload the lifecycle refuses stays stored, never attached, and cannot be downloaded', async () => {
+    const id = await inAccompaniment(sys, 'i3p');
+    await send(sys, id, { type: 'WITHDRAW', reason: 'the company renounces' });
+    const res = await upload(id, pdf(pdfBytes(`late ${randomUUID()}`)), api.users.operator.token);
+    expect(res).toMatchObject({ status: 409, body: { code: 'event_refused' } });
+    const [row] = await documentRows(id);
+    expect(row).toMatchObject({ attached_at: null });
+    expect((await sys.view(id)).documents).toEqual([]);
+    expect((await download(id, row!.id, api.users.operator.token)).status).toBe(404);
+  });
+
+  test('a file that is not a PDF, ODT, DOCX or P7M is a 400 naming the field; nothing is stored', async () => {
+    const id = await inAccompaniment(sys, 'i3p');
+    const res = await upload(id, pdf(Buffer.from('MZ\x90\x00 this is a program, not a document'), 'tool.pdf'));
+    expect(res).toMatchObject({ status: 400, body: { code: 'invalid_input' } });
+    expect(res.body.errors[0].path).toMatch(/^body\.document/);
+    expect(res.body.detail).toMatch(/tool\.pdf is not a PDF, ODT, DOCX or signed P7M/);
+    const badBase64 = await upload(id, { kind: 'attachment', filename: 'x.pdf', contentBase64: '%%%' });
+    expect(badBase64).toMatchObject({ status: 400, body: { errors: [{ path: 'body.document.contentBase64' }] } });
+    expect(await documentRows(id)).toEqual([]);
+  });
+
+  test('a file over the size limit is a 413; nothing is stored', async () => {
+    const id = await inAccompaniment(sys, 'i3p');
+    const big = pdfBytes('x'.repeat(DOCUMENT_MAX_BYTES));
+    const res = await upload(id, pdf(big));
+    expect(res).toMatchObject({
+      status: 413,
+      body: { code: 'payload_too_large', errors: [{ path: 'body.document' }] },
+    });
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toMatch(new RegExp(`limit is ${DOCUMENT_MAX_BYTES}`));
+    expect(await documentRows(id)).toEqual([]);
+  });
+
+  test('a damaged stored copy is never served: 410', async () => {
+    const id = await inAccompaniment(sys, 'i3p');
+    const bytes = pdfBytes(`to be damaged ${randomUUID()}`);
+    const [doc] = (await upload(id, pdf(bytes))).body.documents;
+    const damaged = Buffer.from(bytes);
+    damaged.writeUInt8(damaged.readUInt8(10) ^ 0xff, 10); // one flipped byte, same size: what a bad disk does
+    await sys.db.updateTable('document_blobs').set({ content: damaged }).where('sha256', '=', doc.sha256).execute();
+    const got = await download(id, doc.documentId);
+    expect(got.status).toBe(410);
+    expect(got.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await got.json()).toMatchObject({ code: 'document_unavailable' });
+  });
 });
 
-test('a decision the lifecycle does not expect is a 409 problem naming why', async () => {
-  const id = await inCommission(sys);
-  await decide(id, { decision: 'reject', motivation: 'No.' });
-  const res = await decide(id, { decision: 'approve', motivation: 'Changed our mind.' });
-  expect(res.status).toBe(409);
-  expect(res.type).toMatch(/application\/problem\+json/);
-  expect(res.body).toMatchObject({ code: 'event_refused', detail: expect.stringMatching(/rejected, a final state/) });
-});
-
-test('the same Idempotency-Key counts once', async () => {
-  const id = await inCommission(sys);
-  const key = `req-${randomUUID()}`;
-  const first = await decide(
-    id,
-    { decision: 'request_integration', motivation: 'Add indicators.' },
-    { 'idempotency-key': key },
-  );
-  const retry = await decide(
-    id,
-    { decision: 'request_integration', motivation: 'Add indicators.' },
-    { 'idempotency-key': key },
-  );
-  expect([first.status, retry.status]).toEqual([200, 200]);
-  expect(retry.body.facts.integrationRequests).toBe(1);
-  expect((await sys.service.view(id)).facts.integrationRequests).toBe(1);
-});
-
-test('with Prefer: respond-async the decision travels as a signal and is answered 202', async () => {
-  const id = await inCommission(sys);
-  const res = await decide(id, { decision: 'reject', motivation: 'Out of scope.' }, { prefer: 'respond-async' });
-  expect(res.status).toBe(202);
-  await expect(sys.client.workflow.getHandle(id).result()).resolves.toMatchObject({ state: 'rejected' });
-});
-
-test('a consultant logs sessions, uploads documents and submits the pre-project of their own applications only', async () => {
-  const own = await inAccompaniment(sys, 'i3p');
-  const other = await inAccompaniment(sys, 'nemo');
-  const c = api.users.consultant.token;
-  const day = dayFromToday(1);
-  const logged = await api.call('POST', `/applications/${own}/sessions`, {
-    token: c,
-    body: { session: session(day, '09:00', '13:00') },
-  });
-  expect(logged).toMatchObject({ status: 200, body: { facts: { sessionsLogged: 1 } } });
-  const doc = await api.call('POST', `/applications/${own}/documents`, {
-    token: c,
-    body: { document: { kind: 'attachment', filename: 'piano.pdf', contentBase64: pdfBase64() } },
-  });
-  expect(doc.status).toBe(200);
-  const stored = doc.body.facts.documents[0];
-  const download = await fetch(`${api.base}/applications/${own}/documents/${stored.documentId}`, {
-    headers: { authorization: `Bearer ${c}` },
-  });
-  expect([download.status, download.headers.get('content-type')]).toEqual([200, 'application/pdf']);
-  expect(Buffer.from(await download.arrayBuffer()).toString('base64')).toBe(pdfBase64());
-
-  const refused = await api.call('POST', `/applications/${other}/sessions`, {
-    token: c,
-    body: { session: session(day, '09:00', '13:00') },
-  });
-  expect(refused).toMatchObject({ status: 403, body: { code: 'forbidden' } });
-  expect((await sys.service.view(other)).facts.sessionsLogged).toBe(0);
-  const listed = await api.call('GET', '/applications', { token: c });
-  expect(listed.body.every((a: { implementingBody: string }) => a.implementingBody === 'i3p')).toBe(true);
-});
-
-test('the company confirms a session with the code from its e-mail; a wrong code is a 400 naming the field', async () => {
-  const id = await inAccompaniment(sys, 'nemo');
-  const day = dayFromToday(1);
-  await api.call('POST', `/applications/${id}/sessions`, {
-    token: api.users.otherConsultant.token,
-    body: { session: session(day, '10:00', '12:00') },
-  });
-  const code = await confirmationCode(sys.db, id, day, '10:00');
-  const confirm = (body: unknown) => api.call('POST', `/applications/${id}/sessions/confirm`, { body });
-  const wrong = await confirm({ date: day, start: '10:00', code: code === '000000' ? '111111' : '000000' });
-  expect(wrong.status).toBe(400);
-  expect(wrong.body.errors[0]).toMatchObject({ path: 'code' });
-  expect((await confirm({ date: day, start: '10:00', code: 'abc' })).status).toBe(400);
-  const ok = await confirm({ date: day, start: '10:00', code });
-  expect(ok.status).toBe(200);
-  expect(ok.body.facts.verifiedHours).toBe(2);
-});
-
-describe('bad input gets a 4xx problem naming the field, never a 5xx, and changes nothing', () => {
+describe('problem+json: bad input is a 4xx naming the field, never a 5xx, and changes nothing', () => {
   const cases: [string, unknown, Record<string, string>, number, string][] = [
     ['unknown decision', { decision: 'maybe', motivation: 'x' }, {}, 400, 'body.decision'],
     ['missing motivation', { decision: 'approve' }, {}, 400, 'body.motivation'],
     ['smuggled field', { decision: 'approve', motivation: 'x', admittedCents: 99_999_999 }, {}, 400, 'body'],
     ['not JSON', '{"decision": ', {}, 400, 'body'],
     ['array body', '[1,2]', {}, 400, 'body'],
+    ['a form, not JSON', 'decision=approve', { 'content-type': 'application/x-www-form-urlencoded' }, 415, ''],
     [
       'bad idempotency key',
       { decision: 'approve', motivation: 'x' },
@@ -185,66 +253,177 @@ describe('bad input gets a 4xx problem naming the field, never a 5xx, and change
     ],
     ['oversized body', { decision: 'approve', motivation: 'x'.repeat(100_000) }, {}, 413, ''],
   ];
+  let id: string;
+  beforeAll(async () => {
+    id = await inCommission(sys);
+  });
+
   test.each(cases)('%s', async (_name, body, headers, status, field) => {
-    const id = await inCommission(sys);
     const res = await decide(id, body, headers);
     expect(res.status).toBe(status);
+    expect(res.type).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status, type: expect.stringMatching(/^urn:innosocial:problem:/) });
-    if (field) expect(JSON.stringify(res.body.errors)).toContain(field);
-    expect((await sys.service.view(id)).state).toBe('commission');
+    if (field) expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+    expect((await sys.view(id)).state).toBe('commission');
   });
 
-  test('an unknown or malformed application id', async () => {
+  test('an unknown, a malformed or a wandering application id', async () => {
+    const ok = { decision: 'approve', motivation: 'x' };
+    expect(await decide('innosocialmetro-2023.0123456789abcdef0123', ok)).toMatchObject({
+      status: 404,
+      body: { code: 'not_found' },
+    });
+    expect((await decide('../../etc', ok)).status).toBe(404);
+    const malformed = await decide('not-an-id', ok);
+    expect(malformed).toMatchObject({ status: 400, body: { errors: [{ path: 'path.id' }] } });
+  });
+
+  test('no token is a 401, a revoked or unknown one too, a role the route does not serve a 403', async () => {
+    const path = `/applications/${id}`;
+    expect(await api.call('GET', path)).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
+    expect(await api.call('GET', path, { token: 'ism_not-a-token' })).toMatchObject({ status: 401 });
+    const forbidden = await api.call('POST', `/applications/${id}/forward`, { token: api.users.auditor.token });
+    expect(forbidden).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden', detail: expect.stringMatching(/auditor/) },
+    });
+    expect(await api.call('GET', '/no/such/route')).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+});
+
+describe('users', () => {
+  test('an operator creates one (its token shown once), lists them without tokens, revokes it', async () => {
+    const op = api.users.operator.token;
+    const created = await api.call('POST', '/users', {
+      token: op,
+      body: { name: 'Nuova Consulente', role: 'consultant', body: 'soges' },
+    });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { user: { role: 'consultant', body_id: 'soges' }, token: expect.stringMatching(/^ism_/) },
+    });
+    expect((await api.call('GET', '/me', { token: created.body.token })).body).toMatchObject({
+      name: 'Nuova Consulente',
+    });
+    const listed = await api.call('GET', '/users', { token: op });
+    expect(JSON.stringify(listed.body)).not.toMatch(/token/);
+    expect((await api.call('DELETE', `/users/${created.body.user.id}`, { token: op })).status).toBe(200);
+    expect((await api.call('GET', '/me', { token: created.body.token })).status).toBe(401);
+    expect((await api.call('DELETE', `/users/${created.body.user.id}`, { token: op })).status).toBe(404);
+    const noBody = await api.call('POST', '/users', { token: op, body: { name: 'X', role: 'consultant' } });
+    expect(noBody.body.errors[0].path).toBe('body.body');
+    const unknownBody = await api.call('POST', '/users', {
+      token: op,
+      body: { name: 'X', role: 'consultant', body: 'no-such-body' },
+    });
+    expect(unknownBody).toMatchObject({ status: 400, body: { errors: [{ path: 'body.body' }] } });
+  });
+});
+
+describe('the API describes itself', () => {
+  type JsonSchema = Parameters<typeof z.fromJSONSchema>[0] & object;
+  type Operation = {
+    summary: string;
+    description: string;
+    parameters: { name: string; in: string }[];
+    requestBody?: { content: Record<string, { schema: JsonSchema }> };
+    responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+  };
+  let paths: Record<string, Record<string, Operation>>;
+  beforeAll(async () => {
+    const res = await api.call('GET', '/openapi.json');
+    expect(res).toMatchObject({ status: 200, body: { openapi: '3.1.0' } });
+    paths = res.body.paths;
+  });
+  const operations = () =>
+    Object.entries(paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ path, m, op })));
+
+  test('every route answers with a described schema: its success and its problems', () => {
+    const undescribed: string[] = [];
+    for (const { path, m, op } of operations()) {
+      const [status, ok] = Object.entries(op.responses).find(([s]) => /^2\d\d$/.test(s) && s !== '202')!;
+      const json = ok.content?.['application/json']?.schema as { type?: string; properties?: object } | undefined;
+      const file = Object.entries(ok.content ?? {}).find(([type]) => type !== 'application/json');
+      // A JSON answer names what it holds: an array's items or an object's properties, not a bare "object".
+      const described = file || (json && (json.type === 'array' || json.properties || 'anyOf' in json));
+      if (!described) undescribed.push(`${m.toUpperCase()} ${path} (${status})`);
+      if (op.responses['202'] && !op.responses['202'].content) undescribed.push(`${m.toUpperCase()} ${path} (202)`);
+      for (const [code, r] of Object.entries(op.responses).filter(([s]) => Number(s) >= 400)) {
+        const schema = r.content?.['application/problem+json']?.schema ?? r.content?.['application/json']?.schema;
+        if (!schema) undescribed.push(`${m.toUpperCase()} ${path} (${code})`);
+      }
+    }
+    expect(undescribed).toEqual([]);
+    expect(operations().length).toBeGreaterThan(30);
+  });
+
+  test('the criteria route is described, and answers what members score', async () => {
+    const criteria = paths['/calls/{callId}/criteria']!.get!;
+    expect(criteria.parameters).toEqual([expect.objectContaining({ name: 'callId', in: 'path' })]);
+    expect(criteria.responses['200']!.content!['application/json']!.schema).toMatchObject({
+      properties: { criteria: { type: 'array' }, quorum: { type: 'number' } },
+    });
+    expect(paths['/applications/{id}/evaluations']!.post!.summary).toContain('GET /calls/{callId}/criteria');
+    const res = await api.call('GET', `/calls/${sys.callId}/criteria`, { token: api.users.members[0].token });
+    expect(res).toMatchObject({ status: 200, body: { callId: sys.callId, quorum: 3, minimumScoreBps: 6000 } });
+    expect(res.body.criteria.map((c: { code: string }) => c.code)).toEqual(
+      rules2023.commission.criteria.map((c) => c.code),
+    );
     expect(
-      (await decide('innosocialmetro-2023.0123456789abcdef0123', { decision: 'approve', motivation: 'x' })).status,
-    ).toBe(404);
-    expect((await decide('../../etc', { decision: 'approve', motivation: 'x' })).status).toBe(404);
-    const malformed = await decide('not-an-id', { decision: 'approve', motivation: 'x' });
-    expect(malformed.status).toBe(400);
-    expect(malformed.body.errors[0].path).toBe('path.id');
+      z.fromJSONSchema(criteria.responses['200']!.content!['application/json']!.schema).safeParse(res.body),
+    ).toMatchObject({ success: true });
+    expect(await api.call('GET', '/calls/no-such-call/criteria', { token: api.users.operator.token })).toMatchObject({
+      status: 404,
+    });
+  });
+
+  test('a command documents its body, Idempotency-Key, Prefer and every answer', () => {
+    const decision = paths['/applications/{id}/decision']!.post!;
+    expect(decision.requestBody!.content['application/json']!.schema).toMatchObject({
+      properties: { decision: { enum: ['approve', 'reject', 'request_integration'] } },
+      required: ['decision', 'motivation'],
+      additionalProperties: false,
+    });
+    expect(decision.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(['path:id', 'header:Idempotency-Key', 'header:Prefer']),
+    );
+    expect(Object.keys(decision.responses)).toEqual(
+      expect.arrayContaining(['200', '202', '400', '401', '403', '404', '409', '413', '415', '429']),
+    );
+  });
+
+  test('the docs page lists every path, without loading anything from elsewhere', async () => {
+    const page = await api.call('GET', '/docs');
+    expect(page.type).toMatch(/^text\/html/);
+    for (const path of Object.keys(paths)) expect(page.body).toContain(path);
+    expect(page.body).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  });
+
+  test('/healthz reports the database and Temporal', async () => {
+    const res = await api.call('GET', '/healthz');
+    expect(res).toMatchObject({ status: 200, body: { status: 'ok', database: { ok: true }, temporal: { ok: true } } });
   });
 });
 
-test('users: an operator creates one (token shown once), lists without tokens, revokes it', async () => {
-  const op = api.users.operator.token;
-  const created = await api.call('POST', '/users', {
-    token: op,
-    body: { name: 'Nuova Consulente', role: 'consultant', body: 'soges' },
+describe('the consultant', () => {
+  test('logs sessions of their own body only; the list shows them their own', async () => {
+    const own = await inAccompaniment(sys, 'i3p');
+    const other = await inAccompaniment(sys, 'nemo');
+    const c = api.users.consultant.token;
+    const body = { session: session(dayFromToday(1), '09:00', '13:00') };
+    expect(await api.call('POST', `/applications/${own}/sessions`, { token: c, body })).toMatchObject({
+      status: 200,
+      body: { facts: { sessionsLogged: 1 } },
+    });
+    expect(await api.call('POST', `/applications/${other}/sessions`, { token: c, body })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden' },
+    });
+    expect((await sys.view(other)).facts!.sessionsLogged).toBe(0);
+    const listed = await api.call('GET', '/applications', { token: c });
+    const ids = listed.body.items.map((a: { applicationId: string }) => a.applicationId);
+    expect(ids).toContain(own);
+    expect(ids).not.toContain(other);
+    expect(listed.body.items.every((a: { implementingBody: string }) => a.implementingBody === 'i3p')).toBe(true);
   });
-  expect(created).toMatchObject({
-    status: 201,
-    body: { user: { role: 'consultant', body_id: 'soges' }, token: expect.stringMatching(/^ism_/) },
-  });
-  expect((await api.call('GET', '/me', { token: created.body.token })).body).toMatchObject({
-    name: 'Nuova Consulente',
-  });
-  const listed = await api.call('GET', '/users', { token: op });
-  expect(JSON.stringify(listed.body)).not.toMatch(/token/);
-  expect((await api.call('DELETE', `/users/${created.body.user.id}`, { token: op })).status).toBe(200);
-  expect((await api.call('GET', '/me', { token: created.body.token })).status).toBe(401);
-  expect(
-    (await api.call('POST', '/users', { token: op, body: { name: 'X', role: 'consultant' } })).body.errors[0].path,
-  ).toBe('body.body');
-});
-
-test('the OpenAPI document and the docs page describe the routes served', async () => {
-  const doc = (await api.call('GET', '/openapi.json')).body;
-  expect(doc.openapi).toBe('3.1.0');
-  const decision = doc.paths['/applications/{id}/decision'].post;
-  expect(decision.requestBody.content['application/json'].schema).toMatchObject({
-    properties: { decision: { enum: ['approve', 'reject', 'request_integration'] } },
-    required: ['decision', 'motivation'],
-    additionalProperties: false,
-  });
-  expect(Object.keys(decision.responses)).toEqual(
-    expect.arrayContaining(['200', '202', '400', '401', '403', '404', '409', '413', '429']),
-  );
-  const page = await api.call('GET', '/docs');
-  expect(page.type).toMatch(/text\/html/);
-  for (const path of Object.keys(doc.paths)) expect(page.body).toContain(path);
-});
-
-test('/healthz reports the database and Temporal', async () => {
-  const res = await api.call('GET', '/healthz');
-  expect(res).toMatchObject({ status: 200, body: { status: 'ok', database: { ok: true }, temporal: { ok: true } } });
 });

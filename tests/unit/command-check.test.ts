@@ -138,8 +138,8 @@ const valueAt = (payload: unknown, path: readonly PropertyKey[]) =>
 
 /**
  * What the door refuses and the light check lets through: a transformation (z.toJSONSchema does not write it).
- * The rules across fields JSON Schema cannot say are checked inside too (domain/command-rules.ts). `behind` says what, inside, stands in for the door; each gap
- * comes with examples the door refuses for that reason alone.
+ * The rules across fields JSON Schema cannot say are checked inside too (domain/command-rules.ts). `behind` says
+ * what, inside, stands in for the door; each gap comes with examples the door refuses for that reason alone.
  */
 interface Gap {
   commands: readonly CommandType[];

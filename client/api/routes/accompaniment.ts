@@ -9,10 +9,11 @@ import {
   ApplicationViewSchema,
   AssignmentBody,
   ConfirmationBody,
+  ConfirmedSchema,
+  DisputedSchema,
   PreProjectBody,
   SessionBody,
   SessionSlotBody,
-  CompanyAnswerSchema,
 } from '../schemas';
 import { assertReadable } from '../visibility';
 import { applicationView } from '../../service/register';
@@ -129,29 +130,29 @@ export const accompanimentRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/applications/:id/sessions/confirm',
-    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company confirms a session with the single-use code from its e-mail (the code is the credential)',
     params: ApplicationIdParams,
     body: ConfirmationBody,
+    response: ConfirmedSchema,
     handler: async (call) => companyAnswer(call, 'CONFIRM_SESSION'),
   }),
   route({
     method: 'POST',
     url: '/applications/:id/sessions/dispute',
-    response: CompanyAnswerSchema,
     access: 'company',
     strictRateLimit: true,
     summary: 'The company says, with the code from its e-mail, that a logged session did not take place',
     params: ApplicationIdParams,
     body: ConfirmationBody,
+    response: DisputedSchema,
     handler: async (call) => companyAnswer(call, 'DISPUTE_SESSION'),
   }),
 ];
 
 /** Every refused answer looks alike (same status, same words, at least this long): a stranger learns nothing. */
-const REFUSAL_FLOOR_MS = 400;
+export const REFUSAL_FLOOR_MS = 400;
 
 /** The one answer to any refused code or link: the JSON route's 400 and the pages' generic page say this. */
 export const GENERIC_COMPANY_REFUSAL = 'the code is not valid for this session (wrong, expired or already used)';

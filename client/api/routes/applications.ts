@@ -6,7 +6,8 @@ import { invalid } from '../../errors';
 import { ApplicationFormSchema } from '../../../domain/application';
 import { route, type Route } from '../routes';
 import { sendCommand } from '../commands';
-import { visibleView } from '../visibility';
+import type { PreProject } from '../../../domain/pre-project';
+import { forwardedFigures, visibleView } from '../visibility';
 import {
   ApplicationIdParams,
   ApplicationListSchema,
@@ -44,14 +45,25 @@ export const applicationRoutes: Route[] = [
       const filter = user!.role === 'consultant' ? { ...query, body: user!.body_id! } : query;
       const page = await listApplications(api.db, filter);
       if (user!.role !== 'commission') return page;
+      // The commission reads what was forwarded to it, and the support the forwarded version asks for.
       const forwarded = await api.db
         .selectFrom('pre_projects')
-        .select('application_id')
-        .where('forwarded_at', 'is not', null)
-        .where('application_id', 'in', page.items.length ? page.items.map((i) => i.applicationId) : [''])
+        .innerJoin('applications', 'applications.id', 'pre_projects.application_id')
+        .select(['pre_projects.application_id', 'pre_projects.content', 'applications.rules_version'])
+        .where('pre_projects.forwarded_at', 'is not', null)
+        .where('pre_projects.application_id', 'in', page.items.length ? page.items.map((i) => i.applicationId) : [''])
+        .orderBy('pre_projects.version')
         .execute();
-      const ids = new Set(forwarded.map((f) => f.application_id));
-      return { ...page, items: page.items.filter((i) => ids.has(i.applicationId)) };
+      const latest = new Map(forwarded.map((f) => [f.application_id, f]));
+      const items = page.items.flatMap((i) => {
+        const f = latest.get(i.applicationId);
+        if (!f) return [];
+        const content = (typeof f.content === 'string' ? JSON.parse(f.content) : f.content) as PreProject;
+        return [
+          { ...i, requestedCents: forwardedFigures(content, api.rules(i.callId, f.rules_version)).requestedCents },
+        ];
+      });
+      return { ...page, items };
     },
   }),
   route({
@@ -73,7 +85,7 @@ export const applicationRoutes: Route[] = [
     summary: 'One application: state, company, facts, documents, timeline, the commands possible now',
     params: ApplicationIdParams,
     response: ApplicationViewSchema,
-    handler: async ({ api, params, user }) => visibleView(api.db, user!, params.id),
+    handler: async ({ api, params, user }) => visibleView(api.db, user!, params.id, api.rules),
   }),
   route({
     method: 'POST',

@@ -90,11 +90,11 @@ export const commissionRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/applications/:id/pre-projects',
-    response: PreProjectVersionsSchema,
     access: ['operator', 'auditor', 'commission', 'consultant'],
     summary:
       'The pre-project versions you may read (the commission: those forwarded to it), with indicators and cost lines',
     params: ApplicationIdParams,
+    response: PreProjectVersionsSchema,
     handler: async ({ api, params, user }) => {
       assertReadable(user!, await applicationView(api.db, params.id));
       let query = api.db.selectFrom('pre_projects').selectAll().where('application_id', '=', params.id);

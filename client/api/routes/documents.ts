@@ -21,13 +21,22 @@ export const documentRoutes: Route[] = [
     handler: async (call) => {
       await mayAct(call);
       const { document } = call.body;
+      const bytes = Buffer.from(document.contentBase64, 'base64');
+      const maxBytes = call.api.config.DOCUMENT_MAX_BYTES;
+      if (bytes.length > maxBytes) {
+        throw new UserError(
+          'payload_too_large',
+          `${document.filename} is ${bytes.length} bytes, the limit is ${maxBytes}`,
+          [{ path: 'body.document', message: `at most ${maxBytes} bytes` }],
+        );
+      }
       const stored = await storeUpload(call.api.db, {
         applicationId: call.params.id,
         kind: document.kind,
         filename: document.filename,
-        bytes: Buffer.from(document.contentBase64, 'base64'),
+        bytes,
         uploadedBy: call.meta.actor,
-        maxBytes: call.api.config.DOCUMENT_MAX_BYTES,
+        maxBytes,
       }).catch((err: unknown) => {
         if (!(err instanceof DocumentProblem)) throw err;
         throw new UserError('invalid_input', err.message, [{ path: 'body.document', message: err.message }]);

@@ -1,17 +1,17 @@
 import { requeueFailedNotification } from '../../../db/repositories/notifications';
 import { UserError } from '../../errors';
 import { route, type Route } from '../routes';
-import { MailParams, MailQuery, RequeueBody, MailListSchema, RequeuedSchema } from '../schemas';
+import { MailParams, MailQuery, OutboxSchema, RequeueBody, RequeuedSchema } from '../schemas';
 
 /** The outbox as operators see it: who, what, where it stands; never the payload (codes and links are in it). */
 export const mailRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/mail',
-    response: MailListSchema,
     access: ['operator'],
     summary: 'The notification outbox: recipient, template, status (pending, sent, failed), attempts and last error',
     query: MailQuery,
+    response: OutboxSchema,
     handler: async ({ api, query }) => {
       let q = api.db
         .selectFrom('notification_outbox')
@@ -51,10 +51,10 @@ export const mailRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/mail/:messageId/requeue',
-    response: RequeuedSchema,
     access: ['operator'],
     summary: 'Put a failed message back in the queue (after fixing the address or the template)',
     params: MailParams,
+    response: RequeuedSchema,
     handler: async ({ api, params }) => {
       if (!(await requeueFailedNotification(api.db, params.messageId))) {
         throw new UserError('not_found', `no failed message ${params.messageId}`);
@@ -65,10 +65,10 @@ export const mailRoutes: Route[] = [
   route({
     method: 'POST',
     url: '/mail/requeue',
-    response: RequeuedSchema,
     access: ['operator'],
     summary: 'Put every failed message back in the queue',
     body: RequeueBody,
+    response: RequeuedSchema,
     handler: async ({ api }) => {
       const failed = await api.db
         .selectFrom('notification_outbox')

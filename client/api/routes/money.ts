@@ -6,14 +6,15 @@ import {
   ApplicationIdParams,
   ApplicationViewSchema,
   BudgetBody,
+  BudgetListSchema,
+  BudgetSchema,
+  BudgetSetSchema,
   CallParams,
   FundingBody,
   WithdrawalBody,
-  BudgetsSchema,
-  BudgetOverviewSchema,
-  BudgetChangeSchema,
 } from '../schemas';
 import { budgetSignal } from '../../../workflows/messages';
+import { currentRules } from '../../../config/calls';
 
 export const moneyRoutes: Route[] = [
   route({
@@ -41,9 +42,9 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/budgets',
-    response: BudgetsSchema,
     access: ['operator', 'auditor'],
     summary: "Every call's budget: total, committed, available, reservations and the reserve list",
+    response: BudgetListSchema,
     handler: async ({ api }) => {
       const calls = await api.db.selectFrom('call_budgets').select('call_id').orderBy('call_id').execute();
       return Promise.all(calls.map(async (c) => (await budgetOverview(api.db, c.call_id))!));
@@ -52,10 +53,10 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/calls/:callId/budget',
-    response: BudgetOverviewSchema,
     access: ['operator', 'auditor'],
     summary: "A call's budget: total, committed, available, reservations and the reserve list",
     params: CallParams,
+    response: BudgetSchema,
     handler: async ({ api, params }) => {
       const overview = await budgetOverview(api.db, params.callId);
       if (!overview)
@@ -66,12 +67,18 @@ export const moneyRoutes: Route[] = [
   route({
     method: 'PUT',
     url: '/calls/:callId/budget',
-    response: BudgetChangeSchema,
     access: ['operator'],
     summary: "Set a call's budget: raising it promotes the reserve list; below what is committed it is refused",
     params: CallParams,
     body: BudgetBody,
+    response: BudgetSetSchema,
     handler: async ({ api, params, body }) => {
+      // A budget for a call that does not exist would be a row nobody can use.
+      try {
+        currentRules(api.config.CALLS_DIR, params.callId);
+      } catch {
+        throw new UserError('not_found', `no call ${params.callId}`);
+      }
       try {
         const { promoted } = await ensureCallBudget(api.db, params.callId, body.totalCents);
         // The promoted admissions hear it from the ledger: each workflow checks its place and records it.

@@ -3,13 +3,13 @@ import { UserError } from '../../errors';
 import { bodies } from '../../service/registry';
 import { route, type Route } from '../routes';
 import {
+  BodyListSchema,
   NewUserBody,
-  UserIdParams,
-  UserSchema,
-  BodiesSchema,
-  UsersSchema,
-  NewUserResultSchema,
+  NewUserSchema,
   RevokedSchema,
+  UserIdParams,
+  UserListSchema,
+  UserSchema,
 } from '../schemas';
 
 export const peopleRoutes: Route[] = [
@@ -24,26 +24,26 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'GET',
     url: '/bodies',
-    response: BodiesSchema,
     access: ['operator', 'auditor'],
     summary: 'The implementing bodies and their consultants (the registry)',
+    response: BodyListSchema,
     handler: async ({ api }) => bodies(api.db),
   }),
   route({
     method: 'GET',
     url: '/users',
-    response: UsersSchema,
     access: ['operator'],
     summary: 'Users and their roles (never their tokens)',
+    response: UserListSchema,
     handler: async ({ api }) => listUsers(api.db),
   }),
   route({
     method: 'POST',
     url: '/users',
-    response: NewUserResultSchema,
     access: ['operator'],
     summary: 'Create a user; the answer carries its bearer token, shown this once',
     body: NewUserBody,
+    response: NewUserSchema,
     status: 201,
     handler: async ({ api, body, reply }) => {
       if (
@@ -67,10 +67,10 @@ export const peopleRoutes: Route[] = [
   route({
     method: 'DELETE',
     url: '/users/:userId',
-    response: RevokedSchema,
     access: ['operator'],
     summary: "Revoke a user's token (and their sessions on the pages)",
     params: UserIdParams,
+    response: RevokedSchema,
     handler: async ({ api, params }) => {
       if (!(await revokeUser(api.db, params.userId)))
         throw new UserError('not_found', `no active user ${params.userId}`);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { EncryptionCodec } from '../../../security/codec';
 import { openApiDocument } from '../openapi';
 import { route, type Route } from '../routes';
-import { CodecBody, HealthSchema, OpenApiSchema, CodecResultSchema } from '../schemas';
+import { CodecAnswerSchema, CodecBody, HealthSchema, OpenApiSchema } from '../schemas';
 
 /** Routes that read nothing of an application: health, the API's own description, the codec for the Temporal UI. */
 export function systemRoutes(all: () => readonly Route[]): Route[] {
@@ -31,20 +31,20 @@ export function systemRoutes(all: () => readonly Route[]): Route[] {
     route({
       method: 'GET',
       url: '/openapi.json',
-      response: OpenApiSchema,
       access: 'public',
       summary: 'This API, as OpenAPI 3.1',
+      response: OpenApiSchema,
       handler: async ({ req }) => openApiDocument(`${req.protocol}://${req.host}`, all()),
     }),
     route({
       method: 'POST',
       url: '/codec/decode',
-      response: CodecResultSchema,
       access: ['operator', 'auditor'],
       summary:
         'Decrypts payloads for the Temporal UI (its codec endpoint): signed-in operators and auditors only; there is ' +
         'no encode endpoint, the UI runs without write actions',
       body: CodecBody,
+      response: CodecAnswerSchema,
       handler: async ({ api, body }) => {
         const codec = new EncryptionCodec(api.ring);
         const b64 = (s: string | undefined) => new Uint8Array(Buffer.from(s ?? '', 'base64'));
