@@ -77,12 +77,14 @@ async function step(trx: Trx, deps: StepContext['deps'], input: StepInput): Prom
   };
   const followUps: ApplicationEvent[] = [];
   const promoted: string[] = [];
+  const afterwards: (() => Promise<void>)[] = [];
   for (const effect of effectsOf(actions)) {
     const outcome = await performEffect(ctx, effect);
     followUps.push(...(outcome.followUps ?? []));
     promoted.push(...(outcome.promoted ?? []));
+    if (outcome.afterTransition) afterwards.push(outcome.afterTransition);
   }
-  return settle(ctx, {
+  const outcome = await settle(ctx, {
     before,
     after,
     event: input.event,
@@ -91,6 +93,8 @@ async function step(trx: Trx, deps: StepContext['deps'], input: StepInput): Prom
     followUps,
     promoted,
   });
+  for (const work of afterwards) await work();
+  return outcome;
 }
 
 /**

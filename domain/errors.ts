@@ -8,6 +8,8 @@ export const INPUT_ERROR = {
   assignment: 'InvalidAssignment',
   confirmation: 'InvalidConfirmation',
   session: 'InvalidSession',
+  /** Well formed, but it collides with what is recorded (a session already logged, or already answered): a 409. */
+  conflict: 'ConflictingCommand',
 } as const;
 
 export const INPUT_ERROR_TYPES: readonly string[] = Object.values(INPUT_ERROR);

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/workflow';
 import { transition } from 'xstate';
 import type { Activities } from '../activities';
-import { INPUT_ERROR_TYPES } from '../domain/errors';
+import { INPUT_ERROR, INPUT_ERROR_TYPES } from '../domain/errors';
 import { applicationMachine } from '../machines/application.machine';
 import type { Deadline } from '../machines/deadlines';
 import type { ApplicationEvent, IneligibilityReason } from '../machines/events';
@@ -46,6 +46,9 @@ export function asInvalidCommand(err: unknown): unknown {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) || !INPUT_ERROR_TYPES.includes(cause.type ?? '')) return err;
   const problems = (cause.details?.[0] as FieldProblem[] | undefined) ?? [{ path: 'event', message: cause.message }];
+  if (cause.type === INPUT_ERROR.conflict) {
+    return ApplicationFailure.create({ type: FAILURE.refused, message: cause.message, nonRetryable: true });
+  }
   return ApplicationFailure.create({
     type: FAILURE.invalid,
     message: cause.message,

@@ -42,6 +42,8 @@ export interface StepContext {
 export interface EffectOutcome {
   followUps?: ApplicationEvent[];
   promoted?: string[];
+  /** Work that comes after the step's transition is recorded, in the same transaction: messages that follow its own. */
+  afterTransition?: () => Promise<void>;
 }
 
 /**

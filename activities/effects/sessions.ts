@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import { consultantSessionsElsewhere, sessionsOf } from '../../db/repositories/sessions';
+import { INPUT_ERROR } from '../../domain/errors';
 import { verifyHours } from '../../domain/hours';
 import { romeClock } from '../../domain/rome';
 import type { ApplicationEffects } from '../../machines/effects';
@@ -181,7 +182,7 @@ export const sessionEffects = {
       .returning('id')
       .executeTakeFirst();
     if (!inserted) {
-      throw new StepInputError('InvalidSession', [
+      throw new StepInputError(INPUT_ERROR.conflict, [
         { path: 'session.start', message: `a session starting ${s.date} ${s.start} is already logged` },
       ]);
     }
@@ -263,7 +264,7 @@ export const sessionEffects = {
     if (!session)
       throw new StepInputError('InvalidSession', [{ path: 'start', message: `no session starting ${where}` }]);
     if (session.confirmed_at || session.disputed_at) {
-      throw new StepInputError('InvalidSession', [
+      throw new StepInputError(INPUT_ERROR.conflict, [
         { path: 'start', message: `the company already answered for ${where}` },
       ]);
     }

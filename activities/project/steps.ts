@@ -17,7 +17,7 @@ import { enqueue } from '../../notifications/outbox';
 import { FAILURE, type CommandMeta } from '../../workflows/messages';
 import type { ProjectStepOutcome } from '../../workflows/project.steps';
 import { payloadDigest } from '../digest';
-import { StepInputError, type ActivityDeps, type StepContext } from '../effects/context';
+import { StepInputError, type ActivityDeps, type EffectOutcome, type StepContext } from '../effects/context';
 import { peopleOf } from '../effects/people';
 import type { ProjectStepContext } from './context';
 import { performProjectEffect } from './effects';
@@ -190,7 +190,7 @@ export function projectActivities(deps: ActivityDeps) {
  * tells the company and the consultant, in the funding's own transaction; the application's workflow then starts
  * the project's workflow from the same input.
  */
-export async function openProject(ctx: StepContext, input: ProjectMachineInput) {
+export async function openProject(ctx: StepContext, input: ProjectMachineInput): Promise<EffectOutcome | void> {
   const snapshot = initialTransition(projectMachine, input)[0];
   const state = snapshot.value as ProjectState;
   const deadline = projectDeadlineAfter(
@@ -220,6 +220,15 @@ export async function openProject(ctx: StepContext, input: ProjectMachineInput) 
     occurredAt: ctx.occurredAt,
     summary: { disbursedCents: input.disbursedCents, disbursedOn: input.disbursedOn },
   });
+  // The company reads "funded" first, then what its project owes: these messages follow the funding's own.
+  return { afterTransition: () => announceProject(ctx, input, deadline) };
+}
+
+async function announceProject(
+  ctx: StepContext,
+  input: ProjectMachineInput,
+  deadline: ReturnType<typeof projectDeadlineAfter>,
+) {
   const people = await peopleOf(ctx, ctx.after.consultantId);
   const readers = [
     { audience: 'company' as const, ...people.company },

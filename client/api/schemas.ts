@@ -10,6 +10,8 @@ import {
   PROJECT_DOCUMENT_KINDS,
 } from '../../machines/project.events';
 import { THEMES } from '../../domain/themes';
+import { PROJECT_STATUSES } from '../../domain/impact';
+import { PROJECT_STATES, type ProjectState } from '../../machines/project.machine';
 import { COMMAND_TYPES } from '../../machines/permissions';
 import { ERROR_CODES } from '../errors';
 
@@ -329,3 +331,86 @@ export const OpenApiSchema = z
   })
   .loose()
   .describe('OpenAPI');
+
+// The funded project's answers.
+const projectDeadline = z
+  .object({ kind: z.string(), startsOn: z.string(), dueOn: z.string(), dueAt: z.string() })
+  .nullable();
+export const ProjectViewSchema = z
+  .object({
+    applicationId: z.string(),
+    callId: z.string(),
+    state: z.enum(PROJECT_STATES as [ProjectState, ...ProjectState[]]),
+    status: z.enum(PROJECT_STATUSES),
+    final: z.boolean(),
+    seq: z.number(),
+    deadline: projectDeadline,
+    allowedCommands: z.array(z.string()),
+    disbursedCents: z.number(),
+    disbursedOn: z.string(),
+    extension: z.record(z.string(), z.unknown()).nullable(),
+    finalReport: z.record(z.string(), z.unknown()).nullable().describe('The final report as submitted'),
+    verification: z.record(z.string(), z.unknown()).nullable().describe('Cost lines accepted or cut, and the money'),
+    intention: z.record(z.string(), z.unknown()).nullable().describe('An intended reduction or revocation'),
+    pastIntentions: z.array(z.record(z.string(), z.unknown())),
+    recovery: z
+      .object({
+        kind: z.string(),
+        orderedCents: z.number(),
+        repaidCents: z.number(),
+        outstandingCents: z.number(),
+      })
+      .nullable(),
+    reports: z.array(z.object({ kind: z.string(), number: z.number(), submittedAt: z.unknown() })),
+    timeline: z.array(
+      z.object({
+        seq: z.number(),
+        at: z.string(),
+        event: z.string(),
+        from: z.string().nullable(),
+        to: z.string(),
+        role: z.string(),
+        summary: z.unknown(),
+      }),
+    ),
+  })
+  .describe('Project');
+export const ProjectDocumentSchema = z
+  .object({ sha256: z.string(), kind: z.enum(PROJECT_DOCUMENT_KINDS), sizeBytes: z.number(), documentId: z.string() })
+  .describe('ProjectDocument');
+const impactGroup = z.object({
+  callId: z.string().nullable(),
+  theme: z.string().nullable(),
+  projects: z.number(),
+  statuses: z.record(z.enum(PROJECT_STATUSES), z.number()),
+  grantedCents: z.number(),
+  disbursedCents: z.number(),
+  recoveredCents: z.number(),
+  indicators: z.array(
+    z.object({
+      callId: z.string(),
+      name: z.string(),
+      theme: z.string(),
+      unit: z.string(),
+      baseline: z.number(),
+      target: z.number(),
+      measured: z.number().nullable(),
+      achievementBps: z.number().nullable(),
+      reached: z.boolean().nullable(),
+      beyondTarget: z.boolean(),
+      wrongSide: z.boolean(),
+      note: z.string(),
+    }),
+  ),
+  indicatorsMeasured: z.number(),
+  indicatorsReached: z.number(),
+  averageAchievementBps: z.number().nullable(),
+});
+export const ImpactReportSchema = z
+  .object({
+    total: impactGroup,
+    byCall: z.array(impactGroup),
+    byTheme: z.array(impactGroup),
+    byCallAndTheme: z.array(impactGroup),
+  })
+  .describe('ImpactReport (format=json; the CSV formats answer text/csv)');

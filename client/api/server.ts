@@ -128,7 +128,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // the Temporal UI's codec calls: a cookie never sends commands, so no other site can make a browser send one.
   const cookieUser = deps.sessionUser ?? ((req: FastifyRequest) => userBySession(deps.db, req.cookies[SESSION_COOKIE]));
   const sessionUser = async (req: FastifyRequest) =>
-    req.method === 'GET' || req.method === 'HEAD' || req.url === '/codec/decode' ? cookieUser(req) : undefined;
+    // The route, not the URL: the UI asks for /codec/decode?preserveStorageRefs=true.
+    req.method === 'GET' || req.method === 'HEAD' || req.routeOptions.url === '/codec/decode'
+      ? cookieUser(req)
+      : undefined;
 
   void app.register(cookie);
   // Security headers on every answer; the pages' policy: nothing inline, nothing from elsewhere.

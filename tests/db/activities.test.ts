@@ -481,7 +481,7 @@ describe.each(backends)('one step, one transaction, against %s', (backend) => {
         h.step(id, { type: 'DISPUTE_SESSION', date: day, start: '09:00', code }, PEOPLE.company),
       ).rejects.toEqual(generic());
       await expect(h.step(id, { type: 'RESEND_SESSION_CODE', date: day, start: '09:00' })).rejects.toEqual(
-        refusal('InvalidSession', [{ path: 'start', message: `the company already answered for ${day} 09:00` }]),
+        refusal('ConflictingCommand', [{ path: 'start', message: `the company already answered for ${day} 09:00` }]),
       );
       expect(await h.footprint(id)).toEqual(answered);
     });

@@ -144,6 +144,7 @@ test('an application goes from submission to funded, and the register shows ever
   const mail = await outboxFor(sys.db, id);
   const to = (address: RegExp) => mail.filter((m) => address.test(m.recipient)).map((m) => m.template);
   // The company hears of every state; the consultant of the accompaniment and its outcome, in the same transaction.
+  // Funding opens the project: both then read what it owes, after the company's "funded".
   expect(to(new RegExp(`^${form.company.legalRepresentative.email.replace('.', '\\.')}$`))).toEqual([
     'application.submitted',
     'application.accompaniment',
@@ -153,6 +154,7 @@ test('an application goes from submission to funded, and the register shows ever
     'application.commission',
     'application.admitted',
     'application.funded',
+    'project.started',
   ]);
   expect(to(/@i3p\.example\.org$/)).toEqual([
     'application.accompaniment',
@@ -161,6 +163,7 @@ test('an application goes from submission to funded, and the register shows ever
     'application.pre_project',
     'application.commission',
     'application.admitted',
+    'project.started',
   ]);
 });
 

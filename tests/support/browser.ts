@@ -152,8 +152,10 @@ export interface PagesSystem {
 }
 
 /** The whole system with its API and pages on a port, people with registered addresses, and one browser. */
-export async function startPagesSystem(): Promise<PagesSystem> {
-  const sys = await startTestSystem({ clockOffsetDays: 30 });
+export async function startPagesSystem(
+  options: Pick<Parameters<typeof startTestSystem>[0] & object, 'temporalAddress' | 'env'> = {},
+): Promise<PagesSystem> {
+  const sys = await startTestSystem({ clockOffsetDays: 30, ...options });
   const api = buildApi({ config: sys.config, client: sys.client, db: sys.db, ring: sys.ring });
   const base = await api.listen({ host: '127.0.0.1', port: 0 }).catch(async (err: unknown) => {
     await sys.stop();

@@ -71,13 +71,15 @@ export async function startTestSystem(
     rules?: Partial<CallRules>;
     /** The payload keys of the worker and the client; the tests' fixed ring unless given. */
     ring?: KeyRing;
+    /** Another Temporal server than the shared one (one with the Web UI, say). */
+    temporalAddress?: string;
   } = {},
 ): Promise<TestSystem> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  const address = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS;
   const bundle = process.env.TEST_WORKFLOW_BUNDLE;
   if (!address || !bundle) throw new Error('the jest global setup did not run (TEST_TEMPORAL_ADDRESS unset)');
   const rules = {

@@ -1,3 +1,4 @@
+import { RulesError } from '../../../config/calls';
 import { allApplications, listApplications } from '../../service/register';
 import { ListFilterSchema } from '../../service/filters';
 import { exportCsv } from '../../service/export';
@@ -40,7 +41,7 @@ export const applicationRoutes: Route[] = [
     summary: 'The register: applications you may read, filtered, a page at a time (`next` is the following page)',
     query: ListFilterSchema,
     response: ApplicationListSchema,
-    handler: async ({ api, query, user }) => {
+    handler: async ({ api, query, user, req }) => {
       // Consultants read their body's applications, the commission those forwarded to it: the filter says so.
       const filter = user!.role === 'consultant' ? { ...query, body: user!.body_id! } : query;
       const page = await listApplications(api.db, filter);
@@ -59,9 +60,15 @@ export const applicationRoutes: Route[] = [
         const f = latest.get(i.applicationId);
         if (!f) return [];
         const content = (typeof f.content === 'string' ? JSON.parse(f.content) : f.content) as PreProject;
-        return [
-          { ...i, requestedCents: forwardedFigures(content, api.rules(i.callId, f.rules_version)).requestedCents },
-        ];
+        try {
+          const rules = api.rules(i.callId, f.rules_version);
+          return [{ ...i, requestedCents: forwardedFigures(content, rules).requestedCents }];
+        } catch (err) {
+          // Rules a deployment lost are its operators' problem, said in the log; the list still lists.
+          if (!(err instanceof RulesError)) throw err;
+          req.log.error({ err, applicationId: i.applicationId }, 'rules of a listed application cannot be read');
+          return [{ ...i, requestedCents: null }];
+        }
       });
       return { ...page, items };
     },

@@ -1,7 +1,8 @@
 import { impactCsv, impactIndicatorsCsv } from '../../../domain/impact';
 import { DocumentProblem, storeUpload } from '../../../documents/store';
 import type { ProjectCommand } from '../../../machines/project.events';
-import { UserError, issuesOf } from '../../errors';
+import { UserError } from '../../errors';
+import { idempotencyKey } from '../commands';
 import { programmeImpact, projectView, sendToProject } from '../../service/projects';
 import { applicationView } from '../../service/register';
 import { route, type Call, type Route } from '../routes';
@@ -9,11 +10,13 @@ import {
   ApplicationIdParams,
   ExtensionBody,
   FinalReportBody,
-  IdempotencyKeyHeader,
   ImpactQuery,
+  ImpactReportSchema,
   InterimReportBody,
   ObservationsBody,
   ProjectDecisionBody,
+  ProjectDocumentSchema,
+  ProjectViewSchema,
   ProjectUploadBody,
   RepaymentBody,
   RevocationBody,
@@ -29,18 +32,9 @@ const reporters = ['consultant', 'operator'] as const;
 async function act(call: Call<{ id: string }, unknown, unknown>, event: ProjectCommand) {
   const { api, params, user, meta, req } = call;
   assertReadable(user!, await applicationView(api.db, params.id));
-  const key = req.headers['idempotency-key'];
-  let updateId: string | undefined;
-  if (key !== undefined) {
-    const parsed = IdempotencyKeyHeader.safeParse(key);
-    if (!parsed.success)
-      throw new UserError(
-        'invalid_input',
-        'header.Idempotency-Key: malformed',
-        issuesOf(parsed.error, 'header.Idempotency-Key'),
-      );
-    updateId = `${meta.actor}:project:${parsed.data}`;
-  }
+  // Namespaced by caller and by workflow: another person's key, or the same key sent to the application, is another.
+  const key = idempotencyKey(req);
+  const updateId = key === undefined ? undefined : `${meta.actor}:project:${key}`;
   await sendToProject(api.client, api.db, params.id, event, meta, updateId);
   return projectView(api.db, params.id);
 }
@@ -60,6 +54,7 @@ const command = (
     params: ApplicationIdParams,
     body,
     command: true,
+    response: ProjectViewSchema,
     handler: (call) => act(call, toEvent(call.body as never)),
   });
 
@@ -70,6 +65,7 @@ export const projectRoutes: Route[] = [
     access: readers,
     summary: "A funded application's project: state, deadline, reports, verification, recovery, timeline",
     params: ApplicationIdParams,
+    response: ProjectViewSchema,
     handler: async ({ api, params, user }) => {
       assertReadable(user!, await applicationView(api.db, params.id));
       return projectView(api.db, params.id);
@@ -84,6 +80,7 @@ export const projectRoutes: Route[] = [
     body: ProjectUploadBody,
     bodyLimit: 15 * 1024 * 1024,
     status: 201,
+    response: ProjectDocumentSchema,
     handler: async ({ api, params, body, user, meta, reply }) => {
       assertReadable(user!, await applicationView(api.db, params.id));
       const stored = await storeUpload(api.db, {
@@ -170,6 +167,7 @@ export const projectRoutes: Route[] = [
     params: ApplicationIdParams,
     body: ProjectDecisionBody,
     command: true,
+    response: ProjectViewSchema,
     handler: async (call) => {
       const state = (await projectView(call.api.db, call.params.id)).state;
       const kind = state === 'reduction_intended' ? 'REDUCTION' : state === 'revocation_intended' ? 'REVOCATION' : null;
@@ -186,6 +184,7 @@ export const projectRoutes: Route[] = [
     summary:
       "The programme's impact per call and theme: indicators (baseline, target, measured, achievement) and money",
     query: ImpactQuery,
+    response: ImpactReportSchema,
     handler: async ({ api, query, reply }) => {
       const report = await programmeImpact(api.db, {
         ...(query.call ? { callId: query.call } : {}),
