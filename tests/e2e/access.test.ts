@@ -356,8 +356,13 @@ test('every route × every caller × own and other applications: zero unexpected
           if (s === null || s === subjectsOf(r)[0]) succeeded.add(r.key);
           const ok = Object.entries(r.op.responses).find(([code]) => code === String(res.status));
           const schema = ok?.[1].content?.['application/json']?.schema;
-          if (schema && !z.fromJSONSchema(schema).safeParse(res.body).success) {
-            unexpected.push(`${where}: the ${res.status} answer does not match its published schema`);
+          const parsed = schema ? z.fromJSONSchema(schema).safeParse(res.body) : null;
+          if (parsed && !parsed.success) {
+            const first = parsed.error.issues[0]!;
+            unexpected.push(
+              `${where}: the ${res.status} answer does not match its published schema ` +
+                `at ${first.path.join('.')} (${first.message})`,
+            );
           }
           for (const leak of await leaks(r, who, res.body)) unexpected.push(`${where}: ${leak}`);
         }

@@ -392,11 +392,19 @@ describe('the API describes itself', () => {
     );
   });
 
-  test('the docs page lists every path, without loading anything from elsewhere', async () => {
+  test('the docs page loads its reference from this process only: every asset answers, over /openapi.json', async () => {
     const page = await api.call('GET', '/docs');
     expect(page.type).toMatch(/^text\/html/);
-    for (const path of Object.keys(paths)) expect(page.body).toContain(path);
-    expect(page.body).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    // What the browser would fetch: every script and stylesheet, each from this origin (tests/browser drives it).
+    const assets = [...String(page.body).matchAll(/<(?:script[^>]+src|link[^>]+href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\//);
+      const answer = await api.call('GET', asset);
+      expect([asset, answer.status, answer.type]).toEqual([asset, 200, expect.stringMatching(/javascript|css/)]);
+    }
+    const init = await api.call('GET', '/docs/init.js');
+    expect(init.body).toContain("url: '/openapi.json'");
   });
 
   test('/healthz reports the database and Temporal', async () => {
