@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import * as proto from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { buildApi } from '../client/api/server';
 import { ApplicationService } from '../client/service/applications';
@@ -22,6 +22,7 @@ import { startDevServer, type DevServer } from '../scripts/dev-server';
 import { resolveTemporalBinary } from '../scripts/temporal-binary';
 import { cachedWorkflowBundle } from '../scripts/workflow-bundle';
 import { startEmbeddedPostgres } from '../tests/support/embedded-postgres';
+import { createWorker } from '../worker';
 import { rules2023 } from '../tests/support/fixtures';
 import { decide } from '../tests/support/journeys';
 import { TEST_KEY_ENV } from '../tests/support/keys';
@@ -543,8 +544,6 @@ async function onPglite(
   territory: ReturnType<typeof territoryLoader>,
   n: number,
 ) {
-  const { createWorker } = await import('../worker');
-  const { NativeConnection } = await import('@temporalio/worker');
   const { DATABASE_URL: _unused, ...rest } = env('bench-pglite');
   const config = loadConfig({ ...process.env, ...rest, DATABASE_URL: '', PGLITE_DIR: 'memory://' });
   const db = await connectDb({ pgliteDir: 'memory://' });

@@ -72,8 +72,11 @@ export const EnvSchema = z
     /** How people reach the API and its pages (links in e-mails); defaults to http://API_HOST:API_PORT. */
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     TRUST_PROXY: trustProxy,
-    /** Until the CLI goes through the API (issue 10): the CLI's name in the audit trail. */
-    INNOSOCIAL_ACTOR: z.string().min(1).optional(),
+    /**
+     * The bearer token Prometheus scrapes the API's /metrics with. Unset: /metrics answers loopback callers only, and
+     * nobody when the API sits behind a proxy (TRUST_PROXY), whose requests all come from its own address.
+     */
+    METRICS_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
     DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().max(10_000_000).default(1_000_000),
     CALLS_DIR: z
       .string()

@@ -1,4 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
+import type { Config } from '../config/env';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/connect';
 import { outboxBacklog } from '../notifications/dispatcher';
@@ -72,4 +75,20 @@ export function apiMetrics(db: Db) {
       latency.observe({ route, method }, seconds);
     },
   };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Who may read /metrics: the scraper with METRICS_TOKEN; without one, a caller on this host, unless a proxy stands
+ * in front (its requests all come from loopback, strangers' included). Counts per call and state are the
+ * programme's internal figures, not a stranger's to read.
+ */
+export function mayScrape(config: Pick<Config, 'METRICS_TOKEN' | 'TRUST_PROXY'>, req: FastifyRequest): boolean {
+  if (config.METRICS_TOKEN) {
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    return timingSafeEqual(digest(given), digest(config.METRICS_TOKEN));
+  }
+  return config.TRUST_PROXY === false && LOOPBACK.test(req.socket.remoteAddress ?? '');
 }

@@ -8,7 +8,8 @@ import type { Config } from '../config/env';
  */
 export function temporalTls(config: Config): TLSConfig | null {
   const { TEMPORAL_TLS_CA_FILE: ca, TEMPORAL_TLS_CERT_FILE: cert, TEMPORAL_TLS_KEY_FILE: key } = config;
-  if (!ca && !cert) return null;
+  // A server name alone still means TLS: a Temporal behind a certificate the system's roots already trust.
+  if (!ca && !cert && !config.TEMPORAL_TLS_SERVER_NAME) return null;
   const read = (file: string, what: string) => {
     try {
       return readFileSync(file);

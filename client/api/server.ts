@@ -15,7 +15,7 @@ import { UserError } from '../errors';
 import { ApplicationService } from '../service/applications';
 import { toUserError } from '../service/temporal-errors';
 import { REDACT } from '../../observability/logger';
-import { apiMetrics } from '../../observability/metrics';
+import { apiMetrics, mayScrape } from '../../observability/metrics';
 import type { Tracing } from '../../observability/tracing';
 import { SESSION_COOKIE } from '../pages/context';
 import { pagesPlugin } from '../pages/plugin';
@@ -185,7 +185,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    if (!mayScrape(config, req)) {
+      return sendProblem(reply, problem('unauthorized', 'metrics need the scraper token (METRICS_TOKEN)'));
+    }
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

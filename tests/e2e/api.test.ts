@@ -413,6 +413,51 @@ describe('the API describes itself', () => {
   });
 });
 
+describe('/metrics', () => {
+  test('counts the register by call and state, requests by route pattern: no ids, no personal data', async () => {
+    const id = await inAccompaniment(sys);
+    await api.call('GET', `/applications/${id}`, { token: api.users.operator.token });
+    const res = await api.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    const states = await sys.db
+      .selectFrom('applications')
+      .select(['state', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('call_id', '=', sys.callId)
+      .groupBy('state')
+      .execute();
+    for (const { state, n } of states) {
+      expect(res.body).toContain(`innosocial_applications{call="${sys.callId}",state="${state}"} ${n}`);
+    }
+    expect(res.body).toMatch(/innosocial_http_requests_total\{route="\/applications\/:id",method="GET",status="200"\}/);
+    const form = sys.form();
+    for (const secret of [id, form.company.vatNumber, form.company.legalRepresentative.email]) {
+      expect(res.body).not.toContain(secret);
+    }
+  });
+
+  test('with METRICS_TOKEN only its bearer reads them; a stranger gets a 401 problem', async () => {
+    const token = randomUUID() + randomUUID();
+    const guarded = await startTestApi(sys, { config: { METRICS_TOKEN: token } });
+    try {
+      expect((await guarded.call('GET', '/metrics')).status).toBe(401);
+      const wrong = await guarded.call('GET', '/metrics', { token: api.users.operator.token });
+      expect([wrong.status, wrong.type]).toEqual([401, expect.stringMatching(/^application\/problem\+json/)]);
+      expect((await guarded.call('GET', '/metrics', { token })).status).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  test('without a token, behind a proxy, nobody reads them: every request would come from loopback', async () => {
+    const proxied = await startTestApi(sys, { config: { TRUST_PROXY: true } });
+    try {
+      expect((await proxied.call('GET', '/metrics')).status).toBe(401);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
+
 describe('the consultant', () => {
   test('logs sessions of their own body only; the list shows them their own', async () => {
     const own = await inAccompaniment(sys, 'i3p');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../client/api/server';
+import type { Config } from '../../config/env';
 import { createUser, type UserRole } from '../../db/repositories/users';
 import type { TestSystem } from './system';
 
@@ -30,14 +31,15 @@ export interface TestApi {
 /** The real API on a real port, with one user of every kind (tokens created as `innosocial users add` would). */
 export async function startTestApi(
   sys: TestSystem,
-  options: { rateLimit?: { perMinute: number; strictPerMinute: number } } = {},
+  options: { rateLimit?: { perMinute: number; strictPerMinute: number }; config?: Partial<Config> } = {},
 ): Promise<TestApi> {
+  const { config, ...rest } = options;
   const api: FastifyInstance = buildApi({
-    config: sys.config,
+    config: { ...sys.config, ...config },
     client: sys.client,
     db: sys.db,
     ring: sys.ring,
-    ...options,
+    ...rest,
   });
   const base = await api.listen({ host: '127.0.0.1', port: 0 });
   const user = async (

@@ -161,6 +161,13 @@ describe('temporalTls', () => {
     });
   });
 
+  test('a server name alone turns TLS on, with the system roots', () => {
+    expect(temporalTls(loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.example.org' }))).toEqual({
+      serverNameOverride: 'temporal.example.org',
+    });
+    expect(temporalTls(loadConfig({}))).toBeNull();
+  });
+
   test('a file that cannot be read is named with its variable', () => {
     expect(() => temporalTls(loadConfig({ TEMPORAL_TLS_CA_FILE: at('missing.pem') }))).toThrow(
       `cannot read TEMPORAL_TLS_CA_FILE ${at('missing.pem')}: ENOENT`,
