@@ -20,7 +20,7 @@ import type { StepOutcome } from '../workflows/steps';
 import { StepInputError, type ActivityDeps, type StepContext } from './effects/context';
 import { performEffect } from './effects';
 import { payloadDigest } from './digest';
-import { recordTransition } from './transitions';
+import { notifyReservation, recordTransition } from './transitions';
 
 export interface StepInput {
   applicationId: string;
@@ -164,8 +164,10 @@ async function settle(
   };
   // The step's first record keeps its answer: a retry of this step returns it unchanged. Messages name the deadline
   // the whole step leaves running: an admission's funding clock starts with the reservation its follow-up records.
+  const c = snapshot.context;
+  const reserveListPosition = c.budget === 'waiting' ? c.budgetPosition : null;
   for (const [i, record] of records.entries()) {
-    await recordTransition(ctx, { ...record, deadline, ...(i === 0 ? { outcome } : {}) });
+    await recordTransition(ctx, { ...record, deadline, reserveListPosition, ...(i === 0 ? { outcome } : {}) });
   }
   await advanceRegister(ctx.trx, ctx.applicationId, {
     seq,
@@ -220,7 +222,7 @@ export function stepActivities(deps: ActivityDeps) {
           before: c,
           after: c,
         };
-        return settle(ctx, {
+        const outcome = await settle(ctx, {
           before,
           after: null,
           event: null,
@@ -229,6 +231,10 @@ export function stepActivities(deps: ActivityDeps) {
           followUps: [followUp],
           promoted: [],
         });
+        if (c.budget === 'waiting' && place.status === 'reserved') {
+          await notifyReservation(ctx, { seq: outcome.seq, context: c, deadline: outcome.deadline });
+        }
+        return outcome;
       });
     },
 

@@ -5,7 +5,7 @@ import type { ApplicationContext, ApplicationState } from '../machines/applicati
 import type { Deadline } from '../machines/deadlines';
 import type { ApplicationEvent } from '../machines/events';
 import { enqueue } from '../notifications/outbox';
-import { recipientsOfState } from '../notifications/recipients';
+import { recipientsOfReservation, recipientsOfState } from '../notifications/recipients';
 import type { CommandMeta } from '../workflows/messages';
 import { payloadDigest } from './digest';
 import type { StepContext } from './effects/context';
@@ -57,6 +57,8 @@ export interface Transition {
   to: ApplicationState;
   context: ApplicationContext;
   deadline: Deadline | null;
+  /** Where the step leaves an admission waiting for money: its messages say so. */
+  reserveListPosition?: number | null;
   outcome?: unknown;
 }
 
@@ -106,8 +108,34 @@ async function notifyTransition(ctx: StepContext, t: Transition) {
         companyName: people.companyName,
         bodyName: people.bodyName,
         consultantName: people.consultantName,
+        reserveListPosition: t.to === 'admitted' ? (t.reserveListPosition ?? null) : null,
       },
     } as never);
+  }
+}
+
+/** A waiting admission's money is now reserved: the company and the operators hear it, in the step's transaction. */
+export async function notifyReservation(
+  ctx: StepContext,
+  t: { seq: number; context: ApplicationContext; deadline: Deadline | null },
+) {
+  const people = await peopleOf(ctx, t.context.consultantId);
+  for (const r of recipientsOfReservation(people)) {
+    await enqueue(ctx.trx, {
+      template: 'budget.reserved',
+      idempotencyKey: `${ctx.applicationId}:${t.seq}:reserved:${r.audience}:${r.address}`,
+      applicationId: ctx.applicationId,
+      recipient: r,
+      payload: {
+        applicationId: ctx.applicationId,
+        callId: ctx.callId,
+        audience: r.audience,
+        recipientName: r.name,
+        companyName: people.companyName,
+        amountCents: t.context.admittedCents ?? 0,
+        deadline: t.deadline,
+      },
+    });
   }
 }
 

@@ -66,6 +66,8 @@ async function main() {
       worker.shutdown();
     }
   });
+  // The benchmark that started this worker is gone (it failed, or was stopped): nobody will ask it to stop.
+  process.on('disconnect', () => worker.shutdown());
   send({ type: 'ready' });
   await running;
   await connection.close();

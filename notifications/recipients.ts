@@ -75,3 +75,8 @@ export function recipientsOfState(state: ApplicationState, people: Interested): 
 export function recipientsOfReminder(deadline: DeadlineKind, daysBefore: number, people: Interested): Recipient[] {
   return reach(daysBefore === 0 ? ['operator'] : BEFORE_DEADLINE[deadline], people);
 }
+
+/** Who hears that a waiting admission's money is reserved: the company, and the operators who disburse it. */
+export function recipientsOfReservation(people: Interested): Recipient[] {
+  return reach(['company', 'operator'], people);
+}

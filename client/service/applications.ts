@@ -312,6 +312,7 @@ export async function recordSubmission(
         companyName: company.legalName,
         bodyName: null,
         consultantName: null,
+        reserveListPosition: null,
       },
     });
     return true;

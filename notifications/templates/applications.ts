@@ -117,6 +117,12 @@ export const APPLICATION_TEMPLATES = {
       paragraphs: [
         `la Commissione di Valutazione ha validato il pre-progetto: la domanda ${p.applicationId} di ` +
           `${p.companyName} è ammessa all'agevolazione del bando ${p.callId}.`,
+        ...(p.reserveListPosition === null
+          ? []
+          : [
+              `Le risorse del bando sono al momento tutte impegnate: la domanda è in lista d'attesa, al posto ` +
+                `${p.reserveListPosition}. Riceverà un messaggio quando le risorse saranno disponibili.`,
+            ]),
       ],
       amountLabel: 'Agevolazione concessa',
     }),
@@ -125,6 +131,12 @@ export const APPLICATION_TEMPLATES = {
       paragraphs: [
         `The evaluation commission has validated the pre-project: application ${p.applicationId} of ` +
           `${p.companyName} is admitted to the financial support of call ${p.callId}.`,
+        ...(p.reserveListPosition === null
+          ? []
+          : [
+              `The call's money is all committed for now: the application waits on the reserve list, in place ` +
+                `${p.reserveListPosition}. You will receive a message when the money is available.`,
+            ]),
       ],
       amountLabel: 'Support granted',
     }),

@@ -5,11 +5,12 @@
  * `TEMPLATES` is the one table of message kinds: each names its payload's zod schema (the contract its senders
  * are typed against, and what a stored payload is parsed with before rendering), the payload fields that are
  * secret, and its wording in every locale. One file per family: application states (their shared payload and
- * frame in transition.ts), sessions, deadlines, sign-in.
+ * frame in transition.ts), the reserve list, sessions, deadlines, sign-in, the project.
  */
 import { z } from 'zod';
 import { isLocale, LOCALES } from '../../domain/format';
 import { APPLICATION_TEMPLATES } from './applications';
+import { BUDGET_TEMPLATES } from './budget';
 import { TemplateError, type AnyTemplate } from './common';
 import { DEADLINE_TEMPLATES } from './deadlines';
 import { layOut, type RenderedMail } from './layout';
@@ -31,6 +32,7 @@ export { escapeHtml, type RenderedMail } from './layout';
 
 export const TEMPLATES = {
   ...APPLICATION_TEMPLATES,
+  ...BUDGET_TEMPLATES,
   ...SESSION_TEMPLATES,
   ...DEADLINE_TEMPLATES,
   ...SIGN_IN_TEMPLATES,

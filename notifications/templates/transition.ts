@@ -42,6 +42,8 @@ const transitionSchema = <S extends ApplicationState>(to: S) =>
     companyName: z.string().min(1),
     bodyName: z.string().min(1).nullable(),
     consultantName: nameSchema.nullable(),
+    /** An admission waiting for money: its place on the call's reserve list. Absent from messages queued before. */
+    reserveListPosition: z.number().int().positive().nullable().default(null),
   });
 export type TransitionPayload<S extends ApplicationState = ApplicationState> = z.output<
   ReturnType<typeof transitionSchema<S>>

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { budgetOverview, ledgerBalance } from '../../db/repositories/budget';
+import { outboxFor } from '../../db/repositories/notifications';
+import { render } from '../../notifications/templates';
 import type { CallRules } from '../../domain/rules';
 import { eventually } from '../support/eventually';
 import { dayFromToday, rules2023 } from '../support/fixtures';
@@ -12,12 +14,19 @@ let sys: TestSystem;
 
 // Room for one grant of EUR 40,000 and a half: the second admission must wait for money.
 const BUDGET = 6_000_000;
+const OPERATOR = 'operatore@finpiemonte.example.org';
 beforeAll(async () => {
-  sys = await startTestSystem({ clockOffsetDays: 30, budgetCents: BUDGET });
+  sys = await startTestSystem({ clockOffsetDays: 30, budgetCents: BUDGET, env: { OPERATOR_EMAILS: OPERATOR } });
 });
 afterAll(async () => {
   await sys?.stop();
 });
+
+/** The messages `template` queued for the application, rendered as their recipients will read them. */
+const mailed = async (id: string, template: string) =>
+  (await outboxFor(sys.db, id))
+    .filter((m) => m.template === template)
+    .map((m) => ({ to: m.recipient, text: render(m.template, m.locale, m.payload).text }));
 
 const reservations = (id: string) =>
   sys.db
@@ -57,6 +66,10 @@ describe('the call budget', () => {
       availableCents: 2_000_000,
       waiting: [expect.objectContaining({ applicationId: second, position: 1 })],
     });
+    // The company learns it is admitted and where it waits; nobody is told money is reserved yet.
+    const admission = await mailed(second, 'application.admitted');
+    expect(admission.find((m) => m.to !== OPERATOR)?.text).toMatch(/reserve list, in place 1\b|al posto 1\b/);
+    expect(await mailed(second, 'budget.reserved')).toEqual([]);
     await expect(
       send(sys, second, { type: 'RECORD_FUNDING', amountCents: 4_000_000, disbursedOn: dayFromToday(0) }),
     ).rejects.toMatchObject({
@@ -77,6 +90,10 @@ describe('the call budget', () => {
       deadline: { kind: 'funding' },
     });
     expect(promoted.timeline.at(-1)).toMatchObject({ event: 'RECORD_BUDGET', role: 'system', to: 'admitted' });
+    // The promotion tells the company its support is secured and the operators they can now disburse it.
+    const reserved = await mailed(second, 'budget.reserved');
+    expect(reserved.map((m) => m.to === OPERATOR)).toEqual([false, true]);
+    expect(reserved[1]!.text).toMatch(/disbursement can be recorded|registrare l'erogazione/);
 
     // A smaller disbursement than admitted frees the difference.
     await send(sys, second, { type: 'RECORD_FUNDING', amountCents: 3_500_000, disbursedOn: dayFromToday(0) });

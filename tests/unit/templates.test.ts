@@ -33,6 +33,7 @@ const transition = <S extends ApplicationState>(
   companyName: 'Cooperativa Esempio',
   bodyName: 'SocialFare impresa sociale srl',
   consultantName: 'Marco Bianchi',
+  reserveListPosition: null,
   ...extra,
 });
 const sessionFacts = { date: '2026-11-26', start: '09:00', end: '13:00', topic: 'impact map' };
@@ -124,6 +125,14 @@ const samples: { [T in TemplateName]: TemplatePayload<T> } = {
     deadline: null,
     amountCents: 3_650_000,
   },
+  'budget.reserved': {
+    ...base,
+    audience: 'company',
+    recipientName: 'Giulia Ferraris',
+    companyName: 'Cooperativa Esempio',
+    amountCents: 4_019_541,
+    deadline: { kind: 'funding', dueAt: '2027-05-20T10:00:00.000Z' },
+  },
   'deadline.reminder': reminder,
   'deadline.escalation': { ...reminder, audience: 'operator', daysBefore: 0 },
   'user.sign-in': {
@@ -134,13 +143,25 @@ const samples: { [T in TemplateName]: TemplatePayload<T> } = {
 };
 
 describe('notification templates', () => {
-  test('one table: a template per state the application can enter, sessions, deadlines, sign-in, the project', () => {
+  test('an admission waiting for money says where it waits; one queued before that field renders as before', () => {
+    const waiting = render('application.admitted', 'it', {
+      ...samples['application.admitted'],
+      reserveListPosition: 3,
+    });
+    expect(waiting.text).toContain("in lista d'attesa, al posto 3");
+    const { reserveListPosition: _omitted, ...older } = samples['application.admitted'];
+    expect(render('application.admitted', 'en', older).text).not.toMatch(/reserve list/);
+    expect(render('application.admitted', 'en', samples['application.admitted']).text).not.toMatch(/reserve list/);
+  });
+
+  test('one table: a template per state entered, the reserve list, sessions, deadlines, sign-in, the project', () => {
     expect([...TEMPLATE_NAMES].sort()).toEqual(
       [
         ...APPLICATION_STATES.map((s) => `application.${s}`),
         'session.confirmation',
         'session.confirmed',
         'session.disputed',
+        'budget.reserved',
         'deadline.reminder',
         'deadline.escalation',
         'user.sign-in',
