@@ -54,6 +54,10 @@ export function loadKeyRing(env: {
     const keys = Object.fromEntries(
       env.PAYLOAD_KEYS.split(',').map((pair) => pair.trim().split(':') as [string, string]),
     );
+    // One key is plainly the active one; of several, a guess would encrypt with a key another host may lack.
+    if (!env.PAYLOAD_ACTIVE_KEY && Object.keys(keys).length > 1) {
+      throw new KeyRingError('PAYLOAD_KEYS: several keys: say which one encrypts with PAYLOAD_ACTIVE_KEY');
+    }
     raw = { active: env.PAYLOAD_ACTIVE_KEY ?? Object.keys(keys)[0], keys };
   } else {
     throw new KeyRingError('no payload keys: set PAYLOAD_KEYS_FILE (or PAYLOAD_KEYS and PAYLOAD_ACTIVE_KEY)');

@@ -76,6 +76,11 @@ describe('loadKeyRing', () => {
       /^PAYLOAD_KEYS: active: the active key must be one of the keys$/,
     ],
     [
+      'several inline keys and none named active',
+      () => ({ PAYLOAD_KEYS: `k1:${k1},k2:${k2}` }),
+      /^PAYLOAD_KEYS: several keys: say which one encrypts with PAYLOAD_ACTIVE_KEY$/,
+    ],
+    [
       'a key of the wrong length',
       () => ({ PAYLOAD_KEYS: `k1:${randomBytes(16).toString('base64')}`, PAYLOAD_ACTIVE_KEY: 'k1' }),
       /^PAYLOAD_KEYS: keys\.k1: an AES-256 key: 32 bytes, base64-encoded \(openssl rand -base64 32\)$/,
