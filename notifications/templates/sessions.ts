@@ -73,6 +73,9 @@ function sessionMessage(
   };
 }
 
+/** The page where the code confirms (client/pages/company.ts), on the same site as the personal link. */
+const codePage = (link: string) => `${new URL(link).origin}/conferma`;
+
 export const SESSION_TEMPLATES = {
   /** To the company: confirm a logged session, by its personal link or with the code. */
   'session.confirmation': defineTemplate({
@@ -105,7 +108,7 @@ export const SESSION_TEMPLATES = {
                     href: p.link,
                     note:
                       'Se legge questa e-mail su un altro dispositivo, può confermare anche con il codice ' +
-                      `${p.code}, valido fino alla stessa data.`,
+                      `${p.code} alla pagina ${codePage(p.link)}, fino alla stessa data.`,
                   },
                 }
               : {}),
@@ -139,8 +142,8 @@ export const SESSION_TEMPLATES = {
                     label: 'Open the confirmation page',
                     href: p.link,
                     note:
-                      `Reading this e-mail on another device? The code ${p.code} confirms too, until the ` +
-                      'same date.',
+                      `Reading this e-mail on another device? The code ${p.code} confirms too, at ` +
+                      `${codePage(p.link)}, until the same date.`,
                   },
                 }
               : {}),

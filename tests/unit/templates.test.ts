@@ -258,6 +258,8 @@ describe('notification templates', () => {
           : ['Open the confirmation page:', 'on another device? The code 042917 confirms too'];
       expect(mail.text).toContain(`${label}\n${link}\n`);
       expect(mail.text).toContain(note);
+      // Where the code goes, for whoever reads the mail on a device the link cannot be opened on.
+      expect(mail.text).toContain('https://innosocial.example/conferma');
       expect(mail.text.indexOf(link)).toBeLessThan(mail.text.indexOf(locale === 'it' ? 'Sessione:' : 'Session:'));
       expect(mail.html).toMatch(new RegExp(`<a href="${link}" style="display:inline-block;[^"]*">[^<]+</a>`));
       expect(() => render('session.confirmation', locale, confirmation({ link: 'javascript:alert(1)' }))).toThrow(
