@@ -6,6 +6,7 @@ import type { ApplicationCommand } from '../machines/events';
 import type { ProjectDeadline } from '../machines/project.deadlines';
 import type { ProjectCommand } from '../machines/project.events';
 import type { ProjectContext, ProjectState } from '../machines/project.machine';
+import { INPUT_ERROR } from '../domain/errors';
 
 /*
  * The one place where the workflow's messages are defined; the HTTP API, the service and the tests import them.
@@ -77,6 +78,8 @@ export const projectWorkflowId = (applicationId: string) => `${applicationId}.pr
 /** ApplicationFailure types the workflow raises: stable codes that clients map to messages and HTTP statuses. */
 export const FAILURE = {
   refused: 'EventRefused',
+  /** Well formed and possible, but it collides with what is recorded (a session logged or answered already). */
+  conflict: INPUT_ERROR.conflict,
   invalid: 'InvalidCommand',
   forbidden: 'CommandForbidden',
   /** A payload the codec could not authenticate (plain, unknown key, bad tag): never acted on. */

@@ -47,7 +47,13 @@ export function asInvalidCommand(err: unknown): unknown {
   if (!(cause instanceof ApplicationFailure) || !INPUT_ERROR_TYPES.includes(cause.type ?? '')) return err;
   const problems = (cause.details?.[0] as FieldProblem[] | undefined) ?? [{ path: 'event', message: cause.message }];
   if (cause.type === INPUT_ERROR.conflict) {
-    return ApplicationFailure.create({ type: FAILURE.refused, message: cause.message, nonRetryable: true });
+    // Not FAILURE.refused: that one says the machine refused, which a register ahead of the workflow can explain.
+    return ApplicationFailure.create({
+      type: FAILURE.conflict,
+      message: cause.message,
+      nonRetryable: true,
+      details: [problems],
+    });
   }
   return ApplicationFailure.create({
     type: FAILURE.invalid,

@@ -5,6 +5,7 @@ import { UserError, type ErrorCode } from '../errors';
 
 const BY_FAILURE: Record<string, ErrorCode> = {
   [FAILURE.refused]: 'event_refused',
+  [FAILURE.conflict]: 'event_refused',
   [FAILURE.forbidden]: 'forbidden',
   [FAILURE.invalid]: 'invalid_input',
   [FAILURE.untrusted]: 'invalid_input',
@@ -26,7 +27,9 @@ export function toUserError(err: unknown, applicationId?: string): UserError {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const failure = err.cause;
     const problems =
-      failure.type === FAILURE.invalid ? ((failure.details?.[0] as FieldProblem[] | undefined) ?? []) : [];
+      failure.type === FAILURE.invalid || failure.type === FAILURE.conflict
+        ? ((failure.details?.[0] as FieldProblem[] | undefined) ?? [])
+        : [];
     return new UserError(BY_FAILURE[failure.type ?? ''] ?? 'event_refused', failure.message, problems);
   }
   if (err instanceof Error && /ECONNREFUSED|UNAVAILABLE|failed to connect|deadline exceeded/i.test(err.message)) {

@@ -955,7 +955,19 @@ export async function census(db: Db, plans: readonly Plan[], call: ChaosCall): P
     sessionMessages ??= perSession[0]!;
     if (perSession.some((set) => set !== sessionMessages || set === ''))
       say(`session messages per session [${perSession.join('] [')}], expected [${sessionMessages}] each`);
-    const others = meaning.filter((m) => !m.startsWith('application.') && !m.startsWith('session.'));
+    // A funded application opens its project: the company and the consultant are told once each, nobody else.
+    const started = meaning.filter((m) => m.startsWith('project.started|')).map((m) => m.split('|')[1]!);
+    const funded = final === 'funded';
+    if (
+      started.length !== (funded ? 2 : 0) ||
+      (funded && !started.includes(plan.form.company.legalRepresentative.email))
+    )
+      say(
+        `project.started sent to [${started.join(', ')}], expected ${funded ? 'the company and the consultant' : 'no one'}`,
+      );
+    const others = meaning.filter(
+      (m) => !m.startsWith('application.') && !m.startsWith('session.') && !m.startsWith('project.started|'),
+    );
     if (others.length) say(`unexpected outbox rows: ${others.join(', ')}`);
 
     const own = sessionsBy.get(id) ?? [];
