@@ -218,7 +218,13 @@ export async function projectWorkflow(
       await condition(changed);
       continue;
     }
-    const reminder = nextReminder(running, reminderDaysBefore(running, rules), remindersSent, deadlineStartedAt);
+    // A deadline already past (a disbursement recorded late, a revocation dropped after the realisation end, a worker
+    // down past the due day) is acted on at once: a reminder that it is days away would tell the company something
+    // untrue. Runs from before this change sent that reminder first.
+    const overdue = Date.now() >= Date.parse(running.dueAt) && patched('project-no-reminder-when-overdue');
+    const reminder = overdue
+      ? null
+      : nextReminder(running, reminderDaysBefore(running, rules), remindersSent, deadlineStartedAt);
     const wakeAt = reminder ? reminder.at : Date.parse(running.dueAt);
     const purpose = reminder
       ? `Reminder ${reminder.daysBefore} days before the ${running.kind} deadline`
