@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { projectView, sendToProject } from '../../client/service/projects';
+import { outboxFor } from '../../db/repositories/notifications';
 import { storeUpload } from '../../documents/store';
 import type { CallRules } from '../../domain/rules';
 import { romeToday } from '../../domain/rome';
@@ -215,3 +216,33 @@ export async function closedProject(
   await toProject(sys, id, { type: 'VERIFY_REPORT', costLines: verdict(...figures.spentCents) });
   return id;
 }
+
+/** The project's messages queued in the outbox (oldest first) with `template`, as their payloads. */
+export async function projectPayloads(sys: Pick<ProjectSys, 'db'>, id: string, template: string) {
+  return (await outboxFor(sys.db, id))
+    .filter((m) => m.template === template)
+    .map((m) => (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as Record<string, unknown>);
+}
+
+/**
+ * The project's messages in the outbox, in the order they were queued, as "template/audience[/what]": what a notice
+ * says the project moved to, the decision, the deadline a reminder is about and how many days before, the kind of an
+ * intention. One line per message: an order or a recipient gone wrong shows in the diff.
+ */
+export async function projectMail(sys: Pick<ProjectSys, 'db'>, id: string): Promise<string[]> {
+  return (await outboxFor(sys.db, id))
+    .filter((m) => m.template.startsWith('project.'))
+    .map((m) => {
+      const p = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as Record<string, unknown>;
+      const deadline = p.deadline as { kind: string } | null | undefined;
+      const what =
+        m.template === 'project.reminder'
+          ? `${deadline!.kind}/${String(p.daysBefore)}`
+          : (p.to ?? p.decision ?? p.kind);
+      return [m.template, p.audience, ...(what ? [what] : [])].join('/');
+    });
+}
+
+/** What a command's refusal was (the error itself), or an Error saying it was accepted: for `toMatchObject`. */
+export const refusalOf = (p: Promise<unknown>) =>
+  p.then(() => new Error('the command was accepted')).catch((e: unknown) => e);

@@ -30,6 +30,7 @@ import { recordHistories } from './histories';
 import { applicationForm, preProject, rules2023, type PreProjectOverrides } from './fixtures';
 import { assign, confirmedSession, decide, registered, send } from './journeys';
 import { PEOPLE } from './people';
+import { fundedProject } from './project-journeys';
 import { romeToday } from '../../domain/rome';
 
 export interface TimeSkippingSystem {
@@ -161,8 +162,21 @@ export async function inCommissionNow(sys: Journeying, plan: PreProjectOverrides
   return id;
 }
 
+/** Admitted by the chair, through the journey above. */
 export async function admittedNow(sys: Journeying, plan: PreProjectOverrides = {}): Promise<string> {
   const id = await inCommissionNow(sys, plan);
   await decide(sys, id, 'APPROVE', 'solid social impact plan');
   return id;
+}
+
+/**
+ * An application admitted with `plan` and funded on the test server's day, its project's workflow started: the
+ * realisation period runs on the server's calendar, which tests skip through. `sys` may be another call's view.
+ */
+export async function fundedProjectNow(
+  sys: Journeying & { client: Client },
+  plan: PreProjectOverrides = {},
+): Promise<string> {
+  const disbursedOn = await serverToday(sys);
+  return fundedProject(sys, { disbursedOn, plan, admit: (_same, full) => admittedNow(sys, full) });
 }
