@@ -1,18 +1,28 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { budgetOverview, ledgerBalance } from '../../db/repositories/budget';
-import { outboxFor } from '../../db/repositories/notifications';
 import { addMonths } from '../../machines/project.deadlines';
 import { projectWorkflowId, type CommandMeta } from '../../workflows/messages';
 import { SA } from '../../workflows/search-attributes';
+import { startTestApi, type TestApi } from '../support/api';
+import { assertCliBuilt, runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
+import { pdfBase64, type PreProjectOverrides } from '../support/fixtures';
 import {
   ADMITTED_CENTS,
+  closedProject,
   EQUIPMENT,
   finalReport,
   fundedProject,
   GRANT_CENTS,
+  inAnotherCall,
   JOBS,
   projectIn,
+  projectMail as mailOf,
   projectOf,
+  projectPayloads,
+  refusalOf as refusal,
   reportDue,
   romeDay,
   SUBSIDY_CENTS,
@@ -27,9 +37,10 @@ import { startTestSystem, type TestSystem } from '../support/system';
 
 /*
  * The funded project end to end (issue 13) on the real dev server and database, through the service the API's
- * project routes use. The dev server's clock cannot be moved: a project whose realisation must be over is funded
- * with a disbursement dated a year and three days ago, and its first timer fires at once. What needs days to pass
- * (reminders, a missed report, the observations period before a confirmed reduction) is in project-deadlines.test.ts.
+ * project routes use, then through the API and the installed CLI. The dev server's clock cannot be moved: a project
+ * whose realisation must be over is funded with a disbursement dated a year and three days ago, and its first timer
+ * fires at once. What needs days to pass (reminders, a missed report, the observations period before a confirmed
+ * reduction, and so `reduced`) is in project-deadlines.test.ts, on the time-skipping server.
  */
 
 const OPERATORS = 'operatore@finpiemonte.example.org';
@@ -43,24 +54,29 @@ afterAll(async () => {
 
 const consultant = PEOPLE.consultant;
 const projectHandle = (id: string) => sys.client.workflow.getHandle(projectWorkflowId(id));
-const refusal = (p: Promise<unknown>) => p.then(() => new Error('the command was accepted')).catch((e: unknown) => e);
 const events = async (id: string) =>
   (await sys.db.selectFrom('project_events').select('event_type').where('application_id', '=', id).execute()).length;
+const projectMail = (id: string) => mailOf(sys, id);
+const payloadsOf = (id: string, template: string) => projectPayloads(sys, id, template);
 
-/** The project's messages in the outbox, as "template/audience[/what]" in the order they were queued. */
-async function projectMail(id: string): Promise<string[]> {
-  return (await outboxFor(sys.db, id))
-    .filter((m) => m.template.startsWith('project.'))
-    .map((m) => {
-      const p = (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as Record<string, unknown>;
-      const what = p.to ?? p.decision ?? (p.deadline as { kind: string } | undefined)?.kind ?? p.kind;
-      return [m.template, p.audience, ...(what ? [what] : [])].join('/');
-    });
-}
-const payloadsOf = async (id: string, template: string) =>
-  (await outboxFor(sys.db, id))
-    .filter((m) => m.template === template)
-    .map((m) => (typeof m.payload === 'string' ? JSON.parse(m.payload) : m.payload) as Record<string, unknown>);
+const HOUSEHOLDS = 'Households using the repair service';
+/** A second kind of project, on another theme, with one indicator and no loan. */
+const WELLBEING: PreProjectOverrides = {
+  themes: ['community_wellbeing'],
+  indicators: [
+    {
+      name: HOUSEHOLDS,
+      theme: 'community_wellbeing',
+      unit: 'households',
+      baseline: 0,
+      target: 200,
+      measurementMethod: 'service register',
+    },
+  ],
+  costLines: [{ description: EQUIPMENT, category: 'equipment', amountCents: 6_000_000 }],
+  grantCents: 3_000_000,
+  loan: undefined,
+};
 
 test('from submission to a closed project: realisation over, final report, every cost line accepted', async () => {
   const id = await fundedProject(sys, { disbursedOn: romeDay(-400) });
@@ -136,7 +152,8 @@ test('from submission to a closed project: realisation over, final report, every
         explanation: [
           'Accepted costs EUR 82,000.00 of the EUR 80,000.00 planned (100.00%).',
           'Grant justified: the EUR 40,000.00 admitted (50.00% of the accepted costs would be EUR 41,000.00).',
-          'Interest subsidy justified: EUR 195.41 of the EUR 195.41 admitted, scaled by the accepted share of the costs.',
+          'Interest subsidy justified: EUR 195.41 of the EUR 195.41 admitted, ' +
+            'scaled by the accepted share of the costs.',
           'Justified EUR 40,195.41 against EUR 40,195.41 disbursed: nothing to recover.',
         ],
       },
@@ -316,6 +333,53 @@ describe('a final report that does not account for the pre-project is refused, s
     expect(await projectOf(sys, id)).toMatchObject({ state: 'final_report_due', reports: [] });
   });
 
+  test('an indicator slipped in, a cost line given twice, a line renumbered', async () => {
+    const report = await finalReport(sys, id, { measured: [3, 8], spentCents: [5_000_000, 3_000_000] });
+    const err = await refused({
+      type: 'SUBMIT_FINAL_REPORT',
+      report: {
+        ...report,
+        indicators: [...report.indicators, { ...report.indicators[0]!, indicator: 3, name: 'Customers served' }],
+        costLines: [report.costLines[0]!, { ...report.costLines[0]!, costLine: 2 }, report.costLines[0]!],
+      },
+    });
+    expect((err as Error).message).toBe(
+      'SUBMIT_FINAL_REPORT refused while the project is final_report_due: ' +
+        'indicator 3 is not in the pre-project, which has 2: nothing new can be added to it now; ' +
+        `cost line 1 (${EQUIPMENT}) is given 2 times: give it once; ` +
+        `cost line 2 is "${EQUIPMENT}" here but "${TRAINING}" in the pre-project: check the numbering`,
+    );
+  });
+
+  test('amounts that are not whole cents: refused by the workflow even when they skipped the door', async () => {
+    const report = await finalReport(sys, id, { measured: [3, 8], spentCents: [5_000_000, 3_000_000] });
+    report.costLines[0]!.spentCents = 49_999.5;
+    report.costLines[1]!.spentCents = -100;
+    const err = await refused({ type: 'SUBMIT_FINAL_REPORT', report });
+    expect(err).toMatchObject({ code: 'invalid_input' });
+    expect((err as Error).message).toMatch(/^invalid command: /);
+    expect((err as Error).message).toContain('report.costLines.0.spentCents: must be integer');
+    expect((err as Error).message).toContain('report.costLines.1.spentCents: must be at least 0');
+  });
+
+  test('commands from the wrong people, and an event only a timer sends', async () => {
+    const report = await finalReport(sys, id, { measured: [3, 8], spentCents: [5_000_000, 3_000_000] });
+    const submit = { type: 'SUBMIT_FINAL_REPORT', report } as const;
+    // Companies act through operators and consultants, except to withdraw; auditors and the commission only read.
+    for (const meta of [PEOPLE.company, PEOPLE.chair, { actor: 'auditor', role: 'auditor' } as const])
+      expect(await refused(submit, meta)).toMatchObject({
+        code: 'forbidden',
+        message: `SUBMIT_FINAL_REPORT is not a project command the role ${meta.role} can send`,
+      });
+    expect(await refused({ type: 'RECORD_REPAYMENT', amountCents: 1, repaidOn: romeDay() }, consultant)).toMatchObject({
+      code: 'forbidden',
+      message: 'RECORD_REPAYMENT is not a project command the role consultant can send',
+    });
+    // Only the workflow's timer ends the realisation period: a person cannot send it.
+    const err = await refused({ type: 'END_REALISATION', endedOn: romeDay() } as never, operator);
+    expect(err).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/type: unknown command/) });
+  });
+
   test('a verification before the report, and by a consultant', async () => {
     expect(await refused({ type: 'VERIFY_REPORT', costLines: verdict(1, 1) }, operator)).toMatchObject({
       code: 'event_refused',
@@ -328,7 +392,7 @@ describe('a final report that does not account for the pre-project is refused, s
   });
 });
 
-test('a reduction intended with its reasons and amount, the observations recorded, then dropped by the operator', async () => {
+test('a reduction intended with reasons and amount, observations recorded, then dropped by the operator', async () => {
   const id = await reportDue(sys);
   const report = await finalReport(sys, id, { measured: [3, 10], spentCents: [5_000_000, 3_000_000] });
   await toProject(sys, id, { type: 'SUBMIT_FINAL_REPORT', report }, consultant);
@@ -426,13 +490,17 @@ test('a withdrawal after funding recovers everything disbursed; repayments go ba
   const id = await fundedProject(sys, { amountCents: 3_500_000 });
   const committed = async () => (await budgetOverview(sys.db, sys.callId))!.committedCents;
   const before = await committed();
-  const withdrawn = await toProject(sys, id, { type: 'WITHDRAW', reason: 'the company closes its workshop' });
+  // The company renounces (rinuncia) itself: the one project command it may send.
+  const reason = 'the company closes its workshop';
+  const withdrawn = await toProject(sys, id, { type: 'WITHDRAW', reason }, PEOPLE.company);
   expect(withdrawn).toMatchObject({ state: 'withdrawn', deadline: null });
-  expect(await projectOf(sys, id)).toMatchObject({
+  const view = await projectOf(sys, id);
+  expect(view).toMatchObject({
     status: 'withdrawn',
     recovery: { kind: 'withdrawal', orderedCents: 3_500_000, repaidCents: 0, outstandingCents: 3_500_000 },
     allowedCommands: ['RECORD_REPAYMENT'],
   });
+  expect(view.timeline.at(-1)).toMatchObject({ event: 'WITHDRAW', from: 'in_progress', role: 'company' });
   const order = await sys.db
     .selectFrom('recovery_orders')
     .selectAll()
@@ -441,7 +509,7 @@ test('a withdrawal after funding recovers everything disbursed; repayments go ba
   expect(order).toMatchObject({
     call_id: sys.callId,
     kind: 'withdrawal',
-    reasons: ['the company closes its workshop'],
+    reasons: [reason],
   });
   expect(Number(order.amount_cents)).toBe(3_500_000);
 
@@ -489,4 +557,191 @@ test('a withdrawal after funding recovers everything disbursed; repayments go ba
   expect(
     await refusal(toProject(sys, id, { type: 'RECORD_REPAYMENT', amountCents: 1, repaidOn: romeDay() })),
   ).toMatchObject({ code: 'event_refused', message: expect.stringMatching(/settled, a final state/) });
+});
+
+describe('through the API and the installed CLI', () => {
+  let api: TestApi;
+  let dir: string;
+  beforeAll(async () => {
+    assertCliBuilt();
+    api = await startTestApi(sys);
+    dir = mkdtempSync(path.join(tmpdir(), 'innosocial-project-'));
+  });
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  const post = (id: string, route: string, token: string, body: unknown) =>
+    api.call('POST', `/applications/${id}/project/${route}`, { token, body });
+  /** The installed command, as the operator unless another person's token is given. */
+  const cli = (args: string[], token?: string) => runCli(api, args, token ? { INNOSOCIAL_TOKEN: token } : {});
+  const file = (name: string, content: unknown) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, JSON.stringify(content));
+    return p;
+  };
+
+  test('the consultant reports, the operator verifies; doors refuse others and amounts not in cents', async () => {
+    const id = await reportDue(sys);
+    const { consultant: carla, otherConsultant: nino, auditor } = api.users;
+    const shown = await cli(['project', 'show', id]);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(/^state\s+final_report_due \(final_report_due\)$/m);
+    expect(shown.stdout).toMatch(/^next\s+SUBMIT_FINAL_REPORT, START_REVOCATION, WITHDRAW$/m);
+
+    // Evidence is stored by the API like any document; only people who may read the application may add to it.
+    const invoice = { kind: 'invoice', filename: 'fattura-7.pdf', contentBase64: pdfBase64(`${id} fattura 7`) };
+    const stored = await post(id, 'documents', carla.token, { document: invoice });
+    expect(stored).toMatchObject({
+      status: 201,
+      body: { kind: 'invoice', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    expect(await post(id, 'documents', nino.token, { document: invoice })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden', detail: `application ${id} is not assigned to your implementing body` },
+    });
+
+    const report = await finalReport(sys, id, { measured: [2, 10], spentCents: [5_000_000, 3_000_000] });
+    report.costLines[0]!.documents.push({
+      sha256: stored.body.sha256,
+      kind: 'invoice',
+      sizeBytes: stored.body.sizeBytes,
+    });
+    expect(await post(id, 'final-report', auditor.token, { report })).toMatchObject({ status: 403 });
+    expect(await post(id, 'final-report', nino.token, { report })).toMatchObject({ status: 403 });
+    const euros = { ...report, costLines: [{ ...report.costLines[0]!, spentCents: 50_000.5 }, report.costLines[1]!] };
+    const notCents = await post(id, 'final-report', carla.token, { report: euros });
+    expect(notCents).toMatchObject({ status: 400, body: { code: 'invalid_input' } });
+    expect(notCents.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.report.costLines.0.spentCents']);
+    const incomplete = await post(id, 'final-report', carla.token, {
+      report: { ...report, costLines: [report.costLines[0]] },
+    });
+    expect(incomplete).toMatchObject({
+      status: 409,
+      body: {
+        code: 'event_refused',
+        detail:
+          'SUBMIT_FINAL_REPORT refused while the project is final_report_due: cost line 2 (Training of the repair ' +
+          'team) is missing: give the amount actually spent (0 if nothing) and its invoices',
+      },
+    });
+    // Nothing of it reached the register: the realisation's start and end only.
+    expect(await events(id)).toBe(2);
+
+    // The consultant sends the report from the CLI with their own token; deciding on money is not theirs.
+    expect(await cli(['project', 'final-report', id, file('report.json', { report })], carla.token)).toMatchObject({
+      code: 0,
+      stdout: `${id}: the project is now under_verification\n`,
+    });
+    const verdictFile = file('verdict.json', { costLines: verdict(5_000_000, 3_000_000) });
+    expect(await cli(['project', 'verify', id, verdictFile], carla.token)).toMatchObject({
+      code: 5,
+      stderr: expect.stringMatching(/^innosocial: /),
+    });
+    expect(await cli(['project', 'verify', id, verdictFile])).toMatchObject({
+      code: 0,
+      stdout: `${id}: the project is now closed\n`,
+    });
+    const closed = await api.call('GET', `/applications/${id}/project`, { token: auditor.token });
+    expect(closed).toMatchObject({
+      status: 200,
+      body: { state: 'closed', verification: { money: { justifiedCents: ADMITTED_CENTS, recoveryCents: 0 } } },
+    });
+    expect(closed.body.timeline.map((t: { role: string }) => t.role)).toEqual([
+      'operator',
+      'system',
+      'consultant',
+      'operator',
+    ]);
+    // Closed is final: the CLI says so, with the exit code of a refusal.
+    expect(await cli(['project', 'withdraw', id, '--reason', 'too late'])).toMatchObject({
+      code: 4,
+      stderr: `innosocial: the project is closed, a final state: no further events are accepted\n`,
+    });
+  });
+
+  test('the impact of one call: hand-worked figures, alike in the API and the CLI, no personal data', async () => {
+    // A call of its own, so that only these two projects count. The first: both indicators measured (jobs 4 of a
+    // target of 3 from 0: beyond it, capped at 100%; waste 9 t from 12 to a target of 8: 3 of the 4 t, 75%), every
+    // cost line accepted: closed with EUR 40,195.41 granted and disbursed. The second, on community well-being:
+    // EUR 30,000 granted, EUR 25,000 disbursed, withdrawn by the company, EUR 10,000 of it repaid so far.
+    const call = inAnotherCall(sys, {});
+    const closed = await closedProject(call, { measured: [4, 9], spentCents: [5_200_000, 3_000_000] });
+    const withdrawn = await fundedProject(call, { amountCents: 2_500_000, plan: WELLBEING });
+    await toProject(sys, withdrawn, { type: 'WITHDRAW', reason: 'the association took it over' }, PEOPLE.company);
+    await toProject(sys, withdrawn, { type: 'RECORD_REPAYMENT', amountCents: 1_000_000, repaidOn: romeDay() });
+    expect((await projectOf(sys, closed)).state).toBe('closed');
+
+    // Per call and overall, each project once: 7,019,541 granted, 6,519,541 disbursed, 1,000,000 recovered; 2 of
+    // the 3 indicators measured, 1 reached; average achievement (10,000 + 7,500) / 2 = 8,750 bps.
+    const csv = await api.call('GET', `/impact?call=${call.callId}&format=csv`, { token: api.users.auditor.token });
+    expect(csv).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/csv/) });
+    const statuses = (closedCount: number, withdrawnCount: number) => `0,0,0,0,0,${closedCount},0,0,${withdrawnCount}`;
+    expect(csv.body.split('\r\n')).toEqual([
+      'call_id,theme,projects,projects_in_progress,projects_final_report_due,projects_under_verification,' +
+        'projects_reduction_intended,projects_revocation_intended,projects_closed,projects_reduced,projects_revoked,' +
+        'projects_withdrawn,granted_cents,disbursed_cents,recovered_cents,indicators,indicators_measured,' +
+        'indicators_reached,average_achievement_bps',
+      `all,all,2,${statuses(1, 1)},7019541,6519541,1000000,3,2,1,8750`,
+      `${call.callId},all,2,${statuses(1, 1)},7019541,6519541,1000000,3,2,1,8750`,
+      // A theme row counts a project's money whole, and only the indicators of that theme.
+      `all,employment,1,${statuses(1, 0)},4019541,4019541,0,1,1,1,10000`,
+      `all,environment,1,${statuses(1, 0)},4019541,4019541,0,1,1,0,7500`,
+      `all,community_wellbeing,1,${statuses(0, 1)},3000000,2500000,1000000,1,0,0,`,
+      `${call.callId},employment,1,${statuses(1, 0)},4019541,4019541,0,1,1,1,10000`,
+      `${call.callId},environment,1,${statuses(1, 0)},4019541,4019541,0,1,1,0,7500`,
+      `${call.callId},community_wellbeing,1,${statuses(0, 1)},3000000,2500000,1000000,1,0,0,`,
+      '',
+    ]);
+    const indicators = await api.call('GET', `/impact?call=${call.callId}&format=indicators.csv`, {
+      token: api.users.operator.token,
+    });
+    expect(indicators.body.split('\r\n')).toEqual([
+      'call_id,theme,indicator,unit,baseline,target,measured,achievement_bps,beyond_target,wrong_side,note',
+      `${call.callId},employment,${JOBS},FTE,0,3,4,10000,true,false,measured 4 is beyond the target 3: capped at 100%`,
+      `${call.callId},environment,${WASTE},t/year,12,8,9,7500,false,false,` +
+        '75.00% of the way from the baseline 12 to the target 8',
+      `${call.callId},community_wellbeing,${HOUSEHOLDS},households,0,200,,,false,false,not measured yet`,
+      '',
+    ]);
+    // Open data: nothing names the companies or the people behind them.
+    const form = sys.form();
+    for (const personal of [form.company.legalName, form.company.legalRepresentative.name, closed, withdrawn])
+      expect(csv.body + indicators.body).not.toContain(personal);
+    // Consultants answer for their applications, not for the programme.
+    expect(await api.call('GET', '/impact', { token: api.users.consultant.token })).toMatchObject({ status: 403 });
+
+    // The CLI reads the same figures: the CSV as the API wrote it, the table in euro and percent.
+    expect(await cli(['impact', '--call', call.callId, '--format', 'csv'])).toMatchObject({
+      code: 0,
+      stdout: csv.body,
+    });
+    const table = await cli(['impact', '--call', call.callId]);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    /** A whole line of the table: its cells in order, padded by whatever spaces the widths need. */
+    const row = (...cells: string[]) => new RegExp(`^${cells.join('\\s+')}$`, 'm');
+    const eur = (amount: string) => `EUR ${amount.replace('.', '\\.')}`;
+    expect(table.stdout).toMatch(
+      row('all calls', 'all themes', '2', '2/3', '1', '87\\.50%', eur('70,195.41'), eur('65,195.41'), eur('10,000.00')),
+    );
+    expect(table.stdout).toMatch(
+      row('all calls', 'environment', '1', '1/1', '0', '75\\.00%', eur('40,195.41'), eur('40,195.41'), eur('0.00')),
+    );
+    expect(table.stdout).toMatch(row(call.callId, 'employment', JOBS, 'FTE', '0', '3', '4', '100\\.00% \\(capped\\)'));
+    expect(table.stdout).toMatch(
+      row(call.callId, 'community_wellbeing', HOUSEHOLDS, 'households', '0', '200', '-', 'not measured'),
+    );
+    // One theme: its projects, and of their indicators only those measuring it.
+    const environment = await cli(['impact', '--call', call.callId, '--theme', 'environment', '--format', 'json']);
+    expect(JSON.parse(environment.stdout)).toMatchObject({
+      total: {
+        theme: 'environment',
+        projects: 1,
+        grantedCents: ADMITTED_CENTS,
+        indicators: [{ name: WASTE, measured: 9, achievementBps: 7_500, reached: false }],
+        averageAchievementBps: 7_500,
+      },
+      byTheme: [{ theme: 'environment' }],
+    });
+  });
 });
