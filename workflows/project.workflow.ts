@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -113,9 +114,15 @@ export async function projectWorkflow(
   const remindersSent = new Set(carried?.remindersSent ?? []);
   const exclusive = serialized();
   const rules = snapshot.context.rules.postAward;
-  const published = workflowInfo().typedSearchAttributes;
+  const startedWith = workflowInfo().typedSearchAttributes;
 
   const publish = () => {
+    // Compared with the attributes as they now are (an upsert replaces workflowInfo() with a new copy). Runs that
+    // compared with those they started with re-sent unchanged values at every step and never cleared the deadline,
+    // which the start lacked: a closed project kept its last deadline in the Temporal UI.
+    const published = patched('project-search-attributes-as-they-are')
+      ? workflowInfo().typedSearchAttributes
+      : startedWith;
     const pairs = [
       { key: SA.projectState, value: projectStateOf(snapshot) },
       { key: SA.call, value: snapshot.context.callId },
@@ -211,7 +218,13 @@ export async function projectWorkflow(
       await condition(changed);
       continue;
     }
-    const reminder = nextReminder(running, reminderDaysBefore(running, rules), remindersSent, deadlineStartedAt);
+    // A deadline already past (a disbursement recorded late, a revocation dropped after the realisation end, a worker
+    // down past the due day) is acted on at once: a reminder that it is days away would tell the company something
+    // untrue. Runs from before this change sent that reminder first.
+    const overdue = Date.now() >= Date.parse(running.dueAt) && patched('project-no-reminder-when-overdue');
+    const reminder = overdue
+      ? null
+      : nextReminder(running, reminderDaysBefore(running, rules), remindersSent, deadlineStartedAt);
     const wakeAt = reminder ? reminder.at : Date.parse(running.dueAt);
     const purpose = reminder
       ? `Reminder ${reminder.daysBefore} days before the ${running.kind} deadline`

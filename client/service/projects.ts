@@ -116,6 +116,10 @@ export async function programmeImpact(db: Executor, filter: ImpactFilter) {
       'applications.themes',
       'recovery_orders.repaid_cents',
     ])
+    // In the order the projects were funded: without it the rows come in storage order, which every update of a
+    // project changes, and two exports of the same figures would list the indicators differently.
+    .orderBy('projects.started_at')
+    .orderBy('projects.application_id')
     .execute();
   const figures: FundedProjectFigures[] = rows.map((r) => {
     const c = r.snapshot.context;

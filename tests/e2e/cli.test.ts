@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
 import { romeToday } from '../../domain/rome';
 import { startMailSink } from '../../notifications/sink';
 import { startTestApi, type TestApi } from '../support/api';
+import { assertCliBuilt, runCli, type CliRun } from '../support/cli';
 import { newVatNumber, pdfBytes, projectRoot, rules2023 } from '../support/fixtures';
 import { admitted, inAccompaniment, registered } from '../support/journeys';
 import { confirmationCode, startTestSystem, type TestSystem } from '../support/system';
@@ -16,14 +16,12 @@ import { confirmationCode, startTestSystem, type TestSystem } from '../support/s
  * a port with an operator's token: what it prints, and its exit code.
  */
 
-const cliPath = path.join(projectRoot, 'bin', 'innosocial.js');
 let sys: TestSystem;
 let api: TestApi;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(projectRoot, 'dist', 'client', 'cli', 'main.js')))
-    throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.build.json; npm test does it)');
+  assertCliBuilt();
   // Sessions are logged in the past (yesterday); the journeys' are dated ahead: the worker's clock runs 30 days on.
   sys = await startTestSystem({ clockOffsetDays: 30 });
   api = await startTestApi(sys);
@@ -34,29 +32,11 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Run = CliRun;
 
 /** Runs the real installed command as the operator whose token it holds, against the test API. */
-function cli(args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Promise<Run> {
-  const full = {
-    ...process.env,
-    INNOSOCIAL_API_URL: api.base,
-    INNOSOCIAL_TOKEN: api.users.operator.token,
-    DATABASE_URL: undefined,
-    ...env,
-  };
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, cliPath, ...args], { env: full }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []) =>
+  runCli(api, args, env, nodeArgs);
 const run = (...args: string[]) => cli(args);
 
 const file = (name: string, content: unknown) => {

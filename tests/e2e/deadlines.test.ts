@@ -1,12 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { budgetOverview } from '../../db/repositories/budget';
-import { romeToday } from '../../domain/rome';
 import { SA } from '../../workflows/search-attributes';
-import { preProject, rules2023 } from '../support/fixtures';
-import { assign, confirmedSession, decide, registered, send } from '../support/journeys';
+import { rules2023 } from '../support/fixtures';
+import { decide, send } from '../support/journeys';
 import { PEOPLE } from '../support/people';
-import { startTimeSkippingSystem, type TimeSkippingSystem } from '../support/time-skipping';
+import {
+  inAccompanimentNow,
+  inCommissionNow,
+  skipToBefore,
+  startTimeSkippingSystem,
+  type TimeSkippingSystem,
+} from '../support/time-skipping';
 
 const DAY = 86_400_000;
 let sys: TimeSkippingSystem;
@@ -20,31 +25,10 @@ afterAll(async () => {
 
 const serverNow = () => sys.env.currentTimeMs();
 
-/**
- * Assigned on the test server's day: its clock runs ahead of the machine's as each test skips weeks. The
- * activities' clock stands a month after the server's: sessions on the server's next days are then past.
- */
-async function inAccompaniment(): Promise<string> {
-  await sys.syncClock(30);
-  const id = await registered(sys);
-  await assign(sys, id, 'ashoka-italia', romeToday(new Date(await serverNow())));
-  return id;
-}
+const inAccompaniment = () => inAccompanimentNow(sys);
+const inCommission = () => inCommissionNow(sys);
 
-async function inCommission(): Promise<string> {
-  const id = await inAccompaniment();
-  const day = await sys.syncClock(30);
-  await confirmedSession(sys, id, day, '09:00', '17:00');
-  await send(sys, id, { type: 'COMPLETE_ACCOMPANIMENT' });
-  await send(sys, id, { type: 'SUBMIT_PRE_PROJECT', preProject: preProject() }, PEOPLE.consultant);
-  await send(sys, id, { type: 'FORWARD_TO_COMMISSION' });
-  return id;
-}
-
-/** Skips the test server's time to `daysBefore` the instant `dueAt` (negative: after it). */
-async function skipTo(dueAt: string, daysBefore: number) {
-  await sys.env.sleep(Math.max(1, Date.parse(dueAt) - daysBefore * DAY - (await serverNow())));
-}
+const skipTo = (dueAt: string, daysBefore: number) => skipToBefore(sys, dueAt, daysBefore);
 
 /** The reminders and escalations queued so far for one application, as "kind/daysBefore/audience". */
 async function reminders(id: string): Promise<string[]> {

@@ -65,6 +65,31 @@ test('the corpus holds histories of both generations: activities per transition,
   }
 });
 
+test('the corpus holds funded projects, finished and open, from before and after their patched() changes', () => {
+  type Recorded = ReturnType<typeof histories>[number];
+  const typeOf = (h: Recorded) =>
+    h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? null;
+  // A patch marker names its id in core's own plain JSON, as a local activity's marker names its type.
+  const patches = (h: Recorded) =>
+    (h.history.events ?? []).flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+    });
+  const all = histories();
+  const projects = all.filter((h) => typeOf(h) === 'projectWorkflow');
+  for (const status of ['completed', 'running'])
+    expect(projects.some((h) => h.workflowId.endsWith(`-${status}.json`))).toBe(true);
+  // Runs recorded before each project change replay on its old path, runs after it on the new one.
+  for (const change of ['project-search-attributes-as-they-are', 'project-no-reminder-when-overdue']) {
+    const after = projects.filter((h) => patches(h).includes(change));
+    expect(after.length).toBeGreaterThan(0);
+    expect(projects.length).toBeGreaterThan(after.length);
+  }
+  // And an application that started its project as it was funded.
+  expect(all.some((h) => typeOf(h) === 'applicationWorkflow' && patches(h).includes('start-project'))).toBe(true);
+});
+
 test('every recorded history replays on the current workflow code without a determinism error', async () => {
   const results = Worker.runReplayHistories(
     // With the codec production runs: histories recorded before encryption replay with every payload marked.
