@@ -36,6 +36,8 @@ export interface IndicatorInput {
   unit: string;
   baseline: number;
   target: number;
+  /** How the pre-project said it would be measured. */
+  measurementMethod?: string;
   /** Null until the final report measures it. */
   measured: number | null;
 }

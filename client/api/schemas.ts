@@ -394,6 +394,7 @@ const impactGroup = z.object({
       unit: z.string(),
       baseline: z.number(),
       target: z.number(),
+      measurementMethod: z.string().optional(),
       measured: z.number().nullable(),
       achievementBps: z.number().nullable(),
       reached: z.boolean().nullable(),

@@ -15,6 +15,15 @@ import {
   send,
 } from '../support/journeys';
 import { PEOPLE } from '../support/people';
+import {
+  disbursedMonthsAgo,
+  finalReport,
+  fundedProject,
+  projectIn,
+  toProject,
+  verdict,
+  type ProjectSys,
+} from '../support/project-journeys';
 import { startTestSystem, type TestSystem } from '../support/system';
 
 /*
@@ -42,7 +51,8 @@ interface Route {
 let routes: Route[];
 
 beforeAll(async () => {
-  sys = await startTestSystem({ clockOffsetDays: 30 });
+  // Its own database: a refusal must change nothing, and other test files write to the shared one meanwhile.
+  sys = await startTestSystem({ clockOffsetDays: 30, privateDatabase: true });
   // The matrix sends thousands of requests from one address: the limits have their own tests (company.test.ts).
   api = await startTestApi(sys, { rateLimit: { perMinute: 1_000_000, strictPerMinute: 1_000_000 } });
   const paths: Record<string, Record<string, Operation>> = (await api.call('GET', '/openapi.json')).body.paths;
@@ -92,14 +102,19 @@ interface Subject {
   forwarded: boolean;
   documentId?: string;
   session?: { date: string; start: string };
+  /** A complete final report of the project, its documents stored: what the final-report route is sent. */
+  report?: unknown;
 }
 
 /**
  * Where an application must stand for a route's command to succeed when an allowed caller sends it: so a refused
  * caller is refused by the door, not by the lifecycle, and the test could see a door left open.
  */
-type Stage =
+type ApplicationStage =
   'submitted' | 'accompaniment' | 'session' | 'hours' | 'preProject' | 'forwardable' | 'commission' | 'admitted';
+/** The funded project: carried out, its final report due, under verification, a revocation intended, recovering. */
+type ProjectStage = 'funded' | 'reportDue' | 'verifying' | 'intended' | 'recovering';
+type Stage = ApplicationStage | ProjectStage;
 const STAGE: Record<string, Stage> = {
   'POST /applications/{id}/assignment': 'submitted',
   'POST /applications/{id}/commands': 'accompaniment',
@@ -116,10 +131,45 @@ const STAGE: Record<string, Stage> = {
   'POST /applications/{id}/evaluations': 'commission',
   'POST /applications/{id}/decision': 'commission',
   'POST /applications/{id}/funding': 'admitted',
+  'POST /applications/{id}/project/documents': 'funded',
+  'POST /applications/{id}/project/interim-report': 'funded',
+  'POST /applications/{id}/project/extension': 'funded',
+  'POST /applications/{id}/project/revocation': 'funded',
+  'POST /applications/{id}/project/withdrawal': 'funded',
+  'POST /applications/{id}/project/final-report': 'reportDue',
+  'POST /applications/{id}/project/verification': 'verifying',
+  'POST /applications/{id}/project/observations': 'intended',
+  'POST /applications/{id}/project/decision': 'intended',
+  'POST /applications/{id}/project/repayment': 'recovering',
 };
+const PROJECT_STAGES: readonly string[] = ['funded', 'reportDue', 'verifying', 'intended', 'recovering'];
+const FIGURES = { measured: [2, 9], spentCents: [5_000_000, 3_000_000] };
 const SESSION = { date: dayFromToday(5), start: '09:00' };
 
+/** A funded project of `body`'s, brought to `stage` by the people who would: the matrix then knocks on its doors. */
+async function projectSubject(stage: ProjectStage, body: 'i3p' | 'nemo'): Promise<Subject> {
+  const admit = async (s: ProjectSys, plan: Parameters<typeof inCommission>[2]) => {
+    const id = await inCommission(s, body, plan);
+    await decide(s, id, 'APPROVE');
+    return id;
+  };
+  const due = stage === 'reportDue' || stage === 'verifying';
+  // Disbursed a realisation period ago: on the real server, whose clock stays put, the report falls due at once.
+  const id = await fundedProject(sys, { admit, ...(due ? { disbursedOn: disbursedMonthsAgo() } : {}) });
+  const subject: Subject = { id, body, forwarded: true };
+  if (due) {
+    await projectIn(sys, id, 'final_report_due');
+    const report = await finalReport(sys, id, FIGURES);
+    if (stage === 'reportDue') return { ...subject, report };
+    await toProject(sys, id, { type: 'SUBMIT_FINAL_REPORT', report });
+  }
+  if (stage === 'intended') await toProject(sys, id, { type: 'START_REVOCATION', reasons: ['not carried out'] });
+  if (stage === 'recovering') await toProject(sys, id, { type: 'WITHDRAW', reason: 'the company gives up' });
+  return subject;
+}
+
 async function subject(stage: Stage | 'read' | 'unforwarded', body: 'i3p' | 'nemo'): Promise<Subject> {
+  if (PROJECT_STAGES.includes(stage)) return projectSubject(stage as ProjectStage, body);
   if (stage === 'submitted') return { id: await registered(sys), body, forwarded: false };
   if (stage === 'accompaniment') return { id: await inAccompaniment(sys, body), body, forwarded: false };
   if (stage === 'session' || stage === 'hours') {
@@ -182,6 +232,22 @@ const BODIES: Record<string, (who: Who, s: Subject | null, unique: string) => un
   'PUT /calls/{callId}/budget': () => ({ totalCents: 5e8 }),
   'POST /mail/requeue': () => ({ allFailed: true }),
   'POST /codec/decode': () => ({ payloads: [] }),
+  'POST /applications/{id}/project/documents': (_who, _s, unique) => ({
+    document: { kind: 'invoice', filename: 'fattura.pdf', contentBase64: pdfBase64(unique) },
+  }),
+  'POST /applications/{id}/project/interim-report': () => ({
+    report: { asOf: romeToday(new Date()), narrative: 'matrix', spentToDateCents: 100_000, documents: [] },
+  }),
+  'POST /applications/{id}/project/extension': () => ({ months: 2, reason: 'matrix' }),
+  'POST /applications/{id}/project/revocation': () => ({ reasons: ['matrix'] }),
+  'POST /applications/{id}/project/withdrawal': () => ({ reason: 'matrix' }),
+  'POST /applications/{id}/project/final-report': (_who, s) => ({ report: s!.report }),
+  'POST /applications/{id}/project/verification': () => ({ costLines: verdict(...FIGURES.spentCents) }),
+  'POST /applications/{id}/project/observations': () => ({
+    observations: { receivedOn: romeToday(new Date()), summary: 'matrix', documents: [] },
+  }),
+  'POST /applications/{id}/project/decision': () => ({ decision: 'drop', motivation: 'matrix' }),
+  'POST /applications/{id}/project/repayment': () => ({ amountCents: 100_000, repaidOn: romeToday(new Date()) }),
 };
 const validBody = (key: string, who: Who, s: Subject | null) => BODIES[key]?.(who, s, randomUUID().slice(0, 8));
 
@@ -199,7 +265,7 @@ function mayPass(r: Route, who: Who, s: Subject | null): boolean {
   if (c.role === 'consultant' && s.body !== BODY_OF[who]) return false;
   if (c.role === 'commission' && !s.forwarded) return false;
   if (who === 'conflictedMember' && /\/(evaluations|decision|conflict)$/.test(r.path)) return false;
-  if (r.path.endsWith('/decision')) return who === 'chair';
+  if (r.key === 'POST /applications/{id}/decision') return who === 'chair';
   return true;
 }
 
@@ -290,6 +356,10 @@ async function footprint(counters = true) {
     users: await sum(sys.db.selectFrom('users').select(['id', 'revoked_at']).orderBy('id').execute()),
     budgets: await sum(sys.db.selectFrom('call_budgets').selectAll().orderBy('call_id').execute()),
     outbox: await sum(sys.db.selectFrom('notification_outbox').select(['id', 'failed_at']).orderBy('id').execute()),
+    projects: await sum(
+      sys.db.selectFrom('projects').select(['application_id', 'last_seq', 'state']).orderBy('application_id').execute(),
+    ),
+    recoveries: await sum(sys.db.selectFrom('recovery_orders').selectAll().orderBy('application_id').execute()),
     sessions: await sum(
       sys.db
         .selectFrom('accompaniment_sessions')
@@ -313,12 +383,20 @@ test('every route × every caller × own and other applications: zero unexpected
     3,
     ([stage, body]) => subject(stage, body),
   );
+  // A project is read where there is one: funded projects of either body.
+  const projectReads = await inLanes(['i3p', 'nemo'] as const, 2, (body) => subject('funded', body));
   const commands = routes.filter((r) => appRoute(r) && r.method !== 'get');
   const pairs = await inLanes(commands, 3, async (r) =>
     Promise.all([subject(stageOf(r) as Stage, 'i3p'), subject(stageOf(r) as Stage, 'nemo')]),
   );
   const subjectsOf = (r: Route): (Subject | null)[] =>
-    !appRoute(r) ? [null] : r.method === 'get' ? reads : pairs[commands.indexOf(r)]!;
+    !appRoute(r)
+      ? [null]
+      : r.method !== 'get'
+        ? pairs[commands.indexOf(r)]!
+        : r.path.startsWith('/applications/{id}/project')
+          ? projectReads
+          : reads;
 
   const unexpected: string[] = [];
   const succeeded = new Set<string>();

@@ -14,7 +14,7 @@ import type { CallRules } from '../../domain/rules';
 import { dataConverter } from '../../security/data-converter';
 import type { KeyRing } from '../../security/keyring';
 import { createWorker } from '../../worker';
-import { e2eBackend, openTestDb } from './database';
+import { e2eBackend, openPrivateTestDb, openTestDb } from './database';
 import { applicationForm, rules2023 } from './fixtures';
 import { recordHistories } from './histories';
 import { TEST_KEY_ENV, testKeyRing } from './keys';
@@ -73,6 +73,8 @@ export async function startTestSystem(
     ring?: KeyRing;
     /** Another Temporal server than the shared one (one with the Web UI, say). */
     temporalAddress?: string;
+    /** A database no other test file writes to: for suites that count whole tables. */
+    privateDatabase?: boolean;
   } = {},
 ): Promise<TestSystem> {
   if (!runtimeInstalled) {
@@ -87,7 +89,9 @@ export async function startTestSystem(
     ...(options.budgetCents !== undefined ? { budgetCents: options.budgetCents } : {}),
   };
   const { config, callId } = testConfig(address, options.env, rules);
-  const db = await openTestDb(e2eBackend);
+  const { db, close: closeDb } = options.privateDatabase
+    ? await openPrivateTestDb()
+    : await openTestDb(e2eBackend).then((db) => ({ db, close: () => db.destroy() }));
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   // Accompaniment spans weeks: the activities' clock runs ahead so sessions dated after the assignment are past.
@@ -130,7 +134,7 @@ export async function startTestSystem(
       await current.running;
       await connection.close();
       await nativeConnection.close();
-      await db.destroy();
+      await closeDb();
     },
   };
   return system;
