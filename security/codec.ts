@@ -78,6 +78,13 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+/** Every payload in a history, wherever its events keep one: inputs, results, markers, failures, headers. */
+export function* payloadsIn(node: unknown): Generator<Payload> {
+  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return;
+  if ('metadata' in node && 'data' in node && (node as Payload).metadata) yield node as Payload;
+  for (const value of Object.values(node)) yield* payloadsIn(value);
+}
+
 /** The key ids a history's payloads were encrypted with (for `keys usage`: which keys are still needed). */
 export function keyIdsOf(payloads: Iterable<Payload>): Set<string> {
   const ids = new Set<string>();

@@ -323,6 +323,14 @@ export const RequeuedSchema = z.object({ requeued: z.array(z.string()) }).descri
 export const CodecAnswerSchema = z
   .object({ payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })) })
   .describe('Decoded payloads');
+export const KeyUsageQuery = z.object({ call: slug.optional() }).strict();
+export const KeyUsageSchema = z
+  .object({
+    active: z.string(),
+    keys: z.array(z.object({ id: z.string(), inRing: z.boolean(), active: z.boolean(), workflows: z.number() })),
+    workflows: z.number(),
+  })
+  .describe('KeyUsage');
 export const OpenApiSchema = z
   .object({
     openapi: z.string(),

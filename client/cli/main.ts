@@ -3,6 +3,7 @@ import { ERRORS, UserError } from '../errors';
 import { accompanimentCommands } from './accompaniment';
 import { applicationCommands } from './applications';
 import { importExportCommands } from './import-export';
+import { keyCommands } from './keys';
 import { mailCommands } from './mail';
 import { moneyCommands } from './money';
 import { projectCommands } from './projects';
@@ -46,6 +47,7 @@ export function program(): Command {
   importExportCommands(p);
   userCommands(p);
   mailCommands(p);
+  keyCommands(p);
   return p;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { keyIdsOf } from '../../security/codec';
+import { keyUsage } from '../../client/service/keys';
+import { keyIdsOf, payloadsIn } from '../../security/codec';
 import { loadKeyRing } from '../../security/keyring';
 import { budgetSignal, viewQuery } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
@@ -36,19 +36,7 @@ afterAll(async () => {
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const history = async (id: string) => (await sys.client.workflow.getHandle(id).fetchHistory()).events ?? [];
 
-/** Every payload in some events: inputs, results, markers, failures' encoded attributes, search attributes. */
-function payloadsOf(events: HistoryEvent[]): Payload[] {
-  const found: Payload[] = [];
-  const walk = (v: unknown) => {
-    if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
-    if (Array.isArray(v)) return v.forEach(walk);
-    if ('metadata' in v && 'data' in v && (v as Payload).metadata) found.push(v as Payload);
-    Object.values(v).forEach(walk);
-  };
-  walk(events);
-  return found;
-}
-const keysOf = (events: HistoryEvent[]) => [...keyIdsOf(payloadsOf(events))].sort();
+const keysOf = (events: HistoryEvent[]) => [...keyIdsOf(payloadsIn(events))].sort();
 
 test('rotation in two steps: learn, then activate; old payloads keep k1, new ones k2; k1 still needed', async () => {
   // Ring {k1}: the application starts and takes a few steps.
@@ -74,6 +62,20 @@ test('rotation in two steps: learn, then activate; old payloads keep k1, new one
   expect(underOld).toBeLessThan(learnt.length);
   // What `keys usage` reads: this history still needs k1, so k1 cannot leave the ring yet.
   expect(keysOf(rotated)).toEqual(['k1', 'k2']);
+  const usage = await keyUsage(sys.client, RINGS.active, { callId: sys.callId });
+  expect(usage.workflows).toBeGreaterThanOrEqual(1);
+  expect(usage.keys).toEqual([
+    { id: 'k1', inRing: true, active: false, workflows: usage.workflows },
+    { id: 'k2', inRing: true, active: true, workflows: expect.any(Number) },
+  ]);
+  expect(usage.keys[1]!.workflows).toBeGreaterThanOrEqual(1);
+  // A ring that lost k1 hears that histories still need it.
+  expect((await keyUsage(sys.client, RINGS.retiredTooSoon, { callId: sys.callId })).keys).toContainEqual({
+    id: 'k1',
+    inRing: false,
+    active: false,
+    workflows: usage.workflows,
+  });
 
   // A worker whose ring lacks k1 cannot read the old history: the workflow task the poke needs fails and stays
   // pending, retried (a readable history would take it in milliseconds); no step, no marker; the register stays.

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { EncryptionCodec } from '../../../security/codec';
 import { openApiDocument } from '../openapi';
 import { route, type Route } from '../routes';
-import { CodecAnswerSchema, CodecBody, HealthSchema, OpenApiSchema } from '../schemas';
+import { keyUsage } from '../../service/keys';
+import { CodecAnswerSchema, CodecBody, HealthSchema, KeyUsageQuery, KeyUsageSchema, OpenApiSchema } from '../schemas';
 
 /** Routes that read nothing of an application: health, the API's own description, the codec for the Temporal UI. */
 export function systemRoutes(all: () => readonly Route[]): Route[] {
@@ -35,6 +36,17 @@ export function systemRoutes(all: () => readonly Route[]): Route[] {
       summary: 'This API, as OpenAPI 3.1',
       response: OpenApiSchema,
       handler: async ({ req }) => openApiDocument(`${req.protocol}://${req.host}`, all()),
+    }),
+    route({
+      method: 'GET',
+      url: '/keys/usage',
+      access: ['operator'],
+      summary:
+        'Which payload keys the histories Temporal keeps were encrypted with: a key leaves the ring only when no ' +
+        'history needs it. Reads every history: slow on a large namespace',
+      query: KeyUsageQuery,
+      response: KeyUsageSchema,
+      handler: ({ api, query }) => keyUsage(api.client, api.ring, query.call ? { callId: query.call } : {}),
     }),
     route({
       method: 'POST',
