@@ -21,6 +21,15 @@ import {
 } from './layout';
 import { requireUser, runRoute, send, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, THEME_LABELS } from './labels';
+import {
+  PROJECT_FLASH,
+  projectDocuments,
+  projectForms,
+  projectSection,
+  type ProjectAttempt,
+  type ProjectFormName,
+  type ProjectView,
+} from './project';
 import { discardedInWords, explain, STATE_NAMES } from './refusals';
 
 type Form = Record<string, unknown>;
@@ -28,12 +37,13 @@ const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : Array.i
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const MAX_ROWS = 30;
 
-type FormName = 'session' | 'preProject' | 'document' | 'complete';
+type FormName = 'session' | 'preProject' | 'document' | 'complete' | ProjectFormName;
 interface Attempt {
   form: FormName;
   values: Form;
   errors: FieldErrors;
   general: string[];
+  info?: string[];
 }
 
 const FLASH = {
@@ -44,6 +54,7 @@ const FLASH = {
   preProject: ['Pre-progetto inviato.', 'Pre-project submitted.'],
   document: ['Documento caricato.', 'Document uploaded.'],
   complete: ['Percorso di accompagnamento chiuso.', 'Accompaniment completed.'],
+  ...PROJECT_FLASH,
 } as const;
 
 const decimal = (v: string) => (/^-?\d+([.,]\d+)?$/.test(v) ? Number(v.replace(',', '.')) : null);
@@ -268,6 +279,24 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
     .execute();
   const flashKey = (p.req.query as Form).ok as keyof typeof FLASH | undefined;
   const flash = flashKey && FLASH[flashKey] ? t(FLASH[flashKey][0], FLASH[flashKey][1]) : null;
+  // A funded application's project comes first: it is what the consultant works on now.
+  const project =
+    view.state === 'funded'
+      ? projectSection(
+          p,
+          view.applicationId,
+          await runRoute<ProjectView>(deps, 'GET', '/applications/:id/project', {
+            user: p.user,
+            req: p.req,
+            reply: p.reply,
+            params: { id },
+          }),
+          await projectDocuments(deps.api.db, id),
+          attempt?.form === 'finalReport' || attempt?.form === 'interimReport'
+            ? (attempt as ProjectAttempt)
+            : undefined,
+        )
+      : '';
   const errorsOf = (form: FormName) => (attempt?.form === form ? attempt.errors : {});
   const valuesOf_ = (form: FormName) => (attempt?.form === form ? attempt.values : {});
   const generalOf = (form: FormName) => (attempt?.form === form ? notice('bad', attempt.general) : html``);
@@ -426,7 +455,7 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
             : ''
         }
       </p>
-      ${flash ? notice('ok', [flash]) : ''} ${accompaniment}${preProject}${documents}`,
+      ${flash ? notice('ok', [flash]) : ''} ${project}${accompaniment}${preProject}${documents}`,
   );
 }
 
@@ -484,6 +513,8 @@ export function consultantPages(app: FastifyInstance, deps: PagesDeps) {
     if (!p) return reply;
     return applicationPage(deps, p, req.params.id);
   });
+
+  projectForms(app, deps, consultant, (p, id, attempt, status) => applicationPage(deps, p, id, attempt, status));
 
   /** Runs the JSON route behind a form; refused, the page comes back with what was entered and why. */
   async function command(
