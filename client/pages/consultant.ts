@@ -22,6 +22,7 @@ import {
 import { requireUser, runRoute, send, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, THEME_LABELS } from './labels';
 import {
+  isProjectForm,
   PROJECT_FLASH,
   projectDocuments,
   projectForms,
@@ -292,9 +293,7 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
             params: { id },
           }),
           await projectDocuments(deps.api.db, id),
-          attempt?.form === 'finalReport' || attempt?.form === 'interimReport'
-            ? (attempt as ProjectAttempt)
-            : undefined,
+          attempt && isProjectForm(attempt.form) ? (attempt as ProjectAttempt) : undefined,
         )
       : '';
   const errorsOf = (form: FormName) => (attempt?.form === form ? attempt.errors : {});
@@ -473,11 +472,16 @@ export function consultantPages(app: FastifyInstance, deps: PagesDeps) {
       reply,
       query: { limit: '200' },
     });
+    // Operators come here for every application (and its project); a consultant sees her body's only.
+    const heading =
+      p.user!.role === 'operator'
+        ? t('Domande e progetti finanziati', 'Applications and funded projects')
+        : t('Le domande del suo soggetto attuatore', "Your implementing body's applications");
     return send(
       p,
       200,
-      t('Le domande del soggetto attuatore', "The body's applications"),
-      html`<h1>${t('Le domande del suo soggetto attuatore', "Your implementing body's applications")}</h1>
+      heading,
+      html`<h1>${heading}</h1>
         <section class="card">
           ${
             page.items.length

@@ -183,8 +183,10 @@ function charts(report: ImpactReport, locale: Locale): Html {
     <h2 id="h-charts">${t('In sintesi, per tema', 'At a glance, per theme')}</h2>
     <p class="hint">
       ${t(
-        'Un progetto con più temi conta sotto ciascuno, con tutte le sue risorse: le righe per tema si sovrappongono e non si sommano al totale.',
-        'A project with several themes counts under each, with all its money: theme rows overlap and do not add up to the total.',
+        'Un progetto con più temi conta sotto ciascuno, con tutte le sue risorse: ' +
+          'le righe per tema si sovrappongono e non si sommano al totale.',
+        'A project with several themes counts under each, with all its money: ' +
+          'theme rows overlap and do not add up to the total.',
       )}
     </p>
     ${chartWithTable(svg.achievement, achievement)} ${chartWithTable(svg.money, money)}
@@ -348,7 +350,10 @@ function filters(p: PageRequest, calls: readonly string[], query: Query, errors:
       </div>
     </form>
     <p>
-      ${t('Dati aperti, senza dati personali, con questi filtri:', 'Open data, with no personal data, with these filters:')}
+      ${t(
+        'Dati aperti, senza dati personali, con questi filtri:',
+        'Open data, with no personal data, with these filters:',
+      )}
       <a href="${csv('csv')}" id="open-data-csv">${t('CSV per bando e tema', 'CSV per call and theme')}</a> ·
       <a href="${csv('indicators.csv')}" id="open-data-indicators"
         >${t('CSV degli indicatori', 'CSV of the indicators')}</a
@@ -372,8 +377,10 @@ export function impactPages(app: FastifyInstance, deps: PagesDeps) {
       <h1>${title}</h1>
       <p class="lede">
         ${t(
-          'I progetti finanziati, i loro indicatori di impatto e le risorse, per tema e per bando: gli stessi numeri della API (/impact) e della CLI (innosocial impact).',
-          'The funded projects, their impact indicators and the money, per theme and per call: the same figures as the API (/impact) and the CLI (innosocial impact).',
+          'I progetti finanziati, i loro indicatori di impatto e le risorse, per tema e per bando: ' +
+            'gli stessi numeri della API (/impact) e della CLI (innosocial impact).',
+          'The funded projects, their impact indicators and the money, per theme and per call: ' +
+            'the same figures as the API (/impact) and the CLI (innosocial impact).',
         )}
       </p>`;
     const everything = await read({});
@@ -395,12 +402,14 @@ export function impactPages(app: FastifyInstance, deps: PagesDeps) {
         p,
         statusOf(err),
         title,
-        html`${head}${notice('bad', [t('Filtro non valido: nessun dato mostrato.', 'A filter is not valid: no figures shown.')])}
+        html`${head}
+        ${notice('bad', [t('Filtro non valido: nessun dato mostrato.', 'A filter is not valid: no figures shown.')])}
         ${filters(p, calls, query, errors)}`,
       );
     }
     const body = report.total.projects
-      ? html`${totals(report, p.locale)}${charts(report, p.locale)}${perCall(report, p.locale)}${perTheme(report, p.locale)}`
+      ? html`${totals(report, p.locale)}${charts(report, p.locale)}${perCall(report, p.locale)}
+        ${perTheme(report, p.locale)}`
       : html`<section class="card">
           <p>${t('Nessun progetto finanziato con questi filtri.', 'No funded project with these filters.')}</p>
         </section>`;

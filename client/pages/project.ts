@@ -2,7 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import type { Db } from '../../db/connect';
 import { formatDateTime, formatDay, formatEuro, parseEuro, type Locale } from '../../domain/format';
-import { PROJECT_DOCUMENT_KINDS, type FinalReport, type InterimReport } from '../../machines/project.events';
+import {
+  PROJECT_DOCUMENT_KINDS,
+  type CostLineDecision,
+  type FinalReport,
+  type InterimReport,
+} from '../../machines/project.events';
 import { UserError } from '../errors';
 import type { projectView } from '../service/projects';
 import { html, type Html } from './html';
@@ -18,14 +23,15 @@ import {
   words,
   type FieldErrors,
 } from './layout';
-import { runRoute, statusOf, type PageRequest, type PagesDeps } from './context';
+import { requireUser, runRoute, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, PROJECT_STATE_LABELS, THEME_LABELS } from './labels';
 import { explain } from './refusals';
 
 /*
- * The funded project on the consultant's (and the operator's) application page: where it stands, its deadlines, and
- * the interim and final report forms. Every command goes through the project's JSON routes (runRoute), so the checks
- * are the API's and the machine's; the page only turns form rows into the report and refusals into sentences.
+ * The funded project on the consultant's (and the operator's) application page: where it stands, its deadlines, the
+ * interim and final report forms and, for operators, the verification of the final report. Every command goes
+ * through the project's JSON routes (runRoute), so the checks are the API's and the machine's; the page only turns
+ * form rows into the report and refusals into sentences.
  *
  * Documents: each row of a report has its own file input. Files are stored (through the project's upload route) only
  * when the form is otherwise well filled in, or when the person presses "upload the chosen files": a form with a
@@ -37,7 +43,7 @@ export type ProjectView = Awaited<ReturnType<typeof projectView>>;
 type Form = Record<string, unknown>;
 type T = (it: string, en: string) => string;
 
-export type ProjectFormName = 'finalReport' | 'interimReport';
+export type ProjectFormName = 'finalReport' | 'interimReport' | 'verification';
 export interface ProjectAttempt {
   form: ProjectFormName;
   values: Form;
@@ -53,7 +59,11 @@ export const PROJECT_FLASH = {
     "Final report submitted: the project goes to the operators' verification.",
   ],
   interimReport: ['Relazione intermedia registrata.', 'Interim report recorded.'],
+  verification: ['Verifica registrata: l’esito è qui sotto.', 'Verification recorded: the outcome is below.'],
 } as const;
+
+export const isProjectForm = (form: string): form is ProjectFormName =>
+  form === 'finalReport' || form === 'interimReport' || form === 'verification';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : Array.isArray(v) ? text(v[0]) : '');
 const list = (v: unknown): string[] =>
@@ -541,6 +551,157 @@ function interimReportForm(
   </section>`;
 }
 
+/** A stored document by its digest, as a download link once a report names it (the register serves only those). */
+function documentLink(applicationId: string, docs: readonly ProjectDocument[], sha256: string): Html {
+  const d = docs.find((x) => x.sha256 === sha256);
+  if (!d) return html`${sha256.slice(0, 12)}…`;
+  return d.attached
+    ? html`<a href="/applications/${applicationId}/documents/${d.id}">${d.filename}</a>`
+    : html`${d.filename}`;
+}
+
+/** The final report as submitted: what the operators verify, and what the consultant sent. */
+function reportedSection(p: PageRequest, applicationId: string, view: ProjectView, docs: readonly ProjectDocument[]) {
+  const report = view.finalReport as FinalReport | null;
+  if (!report) return html``;
+  const t = words(p.locale);
+  const money = (c: number) => formatEuro(c, p.locale);
+  const links = (refs: readonly { sha256: string }[]) =>
+    refs.length ? refs.map((r, i) => html`${i ? ', ' : ''}${documentLink(applicationId, docs, r.sha256)}`) : '—';
+  return html`<section class="card" aria-labelledby="h-reported">
+    <h2 id="h-reported">${t('Relazione finale inviata', 'The final report as submitted')}</h2>
+    <table id="t-reported-indicators">
+      <caption>
+        ${t('Indicatori misurati', 'Indicators measured')}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">${t('Indicatore', 'Indicator')}</th>
+          <th scope="col" class="num">${t('Partenza', 'Baseline')}</th>
+          <th scope="col" class="num">${t('Obiettivo', 'Target')}</th>
+          <th scope="col" class="num">${t('Misurato', 'Measured')}</th>
+          <th scope="col">${t('Data', 'Date')}</th>
+          <th scope="col">${t('Evidenza', 'Evidence')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${report.indicators.map((m) => {
+          const planned = view.preProject.indicators[m.indicator - 1];
+          return html`<tr>
+            <td>${m.indicator}. ${m.name}</td>
+            <td class="num">${planned ? `${planned.baseline} ${planned.unit}` : '—'}</td>
+            <td class="num">${planned ? `${planned.target} ${planned.unit}` : '—'}</td>
+            <td class="num">${m.measured}</td>
+            <td>${formatDay(m.measuredOn, p.locale)}</td>
+            <td>${links([m.evidence])}</td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+    <table id="t-reported-costs">
+      <caption>
+        ${t('Spese sostenute', 'Costs incurred')}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">${t('Voce di costo', 'Cost line')}</th>
+          <th scope="col" class="num">${t('Prevista', 'Planned')}</th>
+          <th scope="col" class="num">${t('Spesa', 'Spent')}</th>
+          <th scope="col">${t('Fatture', 'Invoices')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${report.costLines.map((l) => {
+          const planned = view.preProject.costLines[l.costLine - 1];
+          return html`<tr>
+            <td>${l.costLine}. ${l.description}</td>
+            <td class="num">${planned ? money(planned.amountCents) : '—'}</td>
+            <td class="num">${money(l.spentCents)}</td>
+            <td>${links(l.documents)}</td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+    <h3>${t('Relazione sintetica', 'Short narrative')}</h3>
+    <p class="narrative">${report.narrative}</p>
+  </section>`;
+}
+
+/** An amount in cents as the form shows it to be edited: no grouping, the page's decimal mark. */
+const euroField = (cents: number, locale: Locale) => {
+  const plain = (cents / 100).toFixed(2);
+  return locale === 'it' ? plain.replace('.', ',') : plain;
+};
+
+/**
+ * The operator's verification: each cost line accepted in full (the amount spent, already filled in) or cut, with
+ * the reason. Whether a cut has its reason, or more than was spent is accepted, is the machine's rule: its refusal
+ * comes back next to the line's field.
+ */
+function verificationForm(
+  p: PageRequest,
+  applicationId: string,
+  view: ProjectView,
+  attempt: ProjectAttempt | undefined,
+): Html {
+  const t = words(p.locale);
+  const report = view.finalReport as FinalReport;
+  const mine = attempt?.form === 'verification';
+  const values = mine ? attempt.values : {};
+  const errors = mine ? attempt.errors : {};
+  const lines = view.preProject.costLines.map((c, k) => {
+    const f = (x: string) => `costLines.${k}.${x}`;
+    const spent = report.costLines.find((l) => l.costLine === k + 1)?.spentCents ?? 0;
+    return html`<div class="row-grid" role="group" aria-labelledby="h-verify-${k}">
+      <p class="wide row-title" id="h-verify-${k}">
+        <strong>${t('Voce di costo', 'Cost line')} ${k + 1}: ${c.description}</strong><br />
+        <span class="hint"
+          >${t('prevista', 'planned')} ${formatEuro(c.amountCents, p.locale)} · ${t('spesa', 'spent')}
+          ${formatEuro(spent, p.locale)}</span
+        >
+      </p>
+      ${input({
+        name: f('acceptedCents'),
+        label: t('Accettato, in euro', 'Accepted, in euro'),
+        hint: t('Lasci l’importo speso per accettarlo tutto.', 'Leave the amount spent to accept it in full.'),
+        value: mine ? text(values[f('acceptedCents')]) : euroField(spent, p.locale),
+        attrs: { inputmode: 'decimal' },
+        required: true,
+        errors,
+      })}
+      ${input({
+        name: f('reason'),
+        label: t('Motivo del taglio', 'Reason for a cut'),
+        hint: t('Obbligatorio se accetta meno di quanto speso.', 'Required when less than was spent is accepted.'),
+        value: text(values[f('reason')]),
+        errors,
+      })}
+    </div>`;
+  });
+  return html`<section class="card" aria-labelledby="h-verify">
+    <h2 id="h-verify">${t('Verifica della relazione finale', 'Verification of the final report')}</h2>
+    <p>
+      ${t(
+        'Per ogni voce accetti l’importo speso o lo riduca con il motivo. Il sistema calcola l’agevolazione ' +
+          'giustificata e, se inferiore a quanto erogato, la riduzione da comunicare all’impresa.',
+        'For each line accept the amount spent or cut it with the reason. The system computes the support the ' +
+          'accepted costs justify and, when less than was disbursed, the reduction the company is told of.',
+      )}
+    </p>
+    ${mine ? notice('bad', attempt.general) : ''}
+    <form method="post" action="/consulente/${applicationId}/progetto/verifica" novalidate>
+      ${csrfField(p.csrf)}
+      <fieldset>
+        <legend>${t('Voci di costo', 'Cost lines')}</legend>
+        ${errorText(errors, 'costLines')} ${lines}
+      </fieldset>
+      <div class="actions">
+        <button type="submit">${t('Registra la verifica', 'Record the verification')}</button>
+      </div>
+    </form>
+  </section>`;
+}
+
 /** The project's part of the application page: facts, documents, and the report form the state calls for. */
 export function projectSection(
   p: PageRequest,
@@ -574,6 +735,8 @@ export function projectSection(
       <h2 id="h-project">${t('Progetto finanziato', 'Funded project')}</h2>
       ${projectFacts(view, p)}${documents}
     </section>
+    ${reportedSection(p, applicationId, view, docs)}
+    ${can('VERIFY_REPORT') && p.user?.role === 'operator' ? verificationForm(p, applicationId, view, attempt) : ''}
     ${can('SUBMIT_FINAL_REPORT') ? finalReportForm(p, applicationId, view, docs, attempt) : ''}
     ${can('SUBMIT_INTERIM_REPORT') ? interimReportForm(p, applicationId, docs, attempt) : ''}`;
 }
@@ -701,11 +864,27 @@ export function readInterimReport(
   return { report, errors: r.errors };
 }
 
+/** The operator's verdicts from the form, one per cost line of the admitted pre-project, in its order. */
+export function readVerification(
+  values: Form,
+  view: ProjectView,
+  t: T,
+): { costLines: CostLineDecision[]; errors: FieldErrors } {
+  const r = reader(values, t);
+  const costLines = view.preProject.costLines.map((_, k) => {
+    const acceptedCents = r.euro(`costLines.${k}.acceptedCents`);
+    const reason = text(values[`costLines.${k}.reason`]);
+    return { costLine: k + 1, acceptedCents, ...(reason ? { reason } : {}) };
+  });
+  return { costLines, errors: r.errors };
+}
+
 /**
  * The route's and the machine's field paths, as the form names its inputs: a document reference's parts name the
  * row's document choice; a line's number or name (never typed) its measured value; the interim form's prefix.
  */
 export function formFieldOf(form: ProjectFormName, field: string): string {
+  if (form === 'verification') return field.replace(/^(costLines\.\d+)\.(costLine|spentCents)$/, '$1.acceptedCents');
   if (form === 'interimReport') {
     const top = field.replace(/^documents(\..*)?$/, 'documents');
     return `interim.${top}`;
@@ -866,6 +1045,22 @@ export function projectForms(
       }
       const { report } = readFinalReport(values, view, await projectDocuments(deps.api.db, id), new Set(), t);
       return command(p, id, 'finalReport', values, '/applications/:id/project/final-report', { report });
+    },
+  );
+
+  // Verifying is the operators' part (the route's access says so too): a consultant gets the page's 403.
+  app.post<{ Params: { id: string } }>(
+    '/consulente/:id/progetto/verifica',
+    { preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const p = await requireUser(deps, req, reply, ['operator']);
+      if (!p) return reply;
+      const id = req.params.id;
+      const values = { ...((req.body ?? {}) as Form) };
+      const view = await runRoute<ProjectView>(deps, 'GET', '/applications/:id/project', call(p, id));
+      const { costLines, errors } = readVerification(values, view, words(p.locale));
+      if (Object.keys(errors).length) return render(p, id, { form: 'verification', values, errors, general: [] }, 400);
+      return command(p, id, 'verification', values, '/applications/:id/project/verification', { costLines });
     },
   );
 

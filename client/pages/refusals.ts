@@ -54,6 +54,9 @@ const euroOf = (cents: string, locale: Locale) => formatEuro(Number(cents), loca
 const projectStateName = (locale: Locale, state: string) =>
   PROJECT_STATE_LABELS[locale][state as ProjectState] ?? state.replace(/_/g, ' ');
 
+/** An amount the machine wrote in English (domain/subsidy.ts euro: always two decimals), as the page writes it. */
+const machineEuro = (amount: string, locale: Locale) => formatEuro(Number(amount.replace(/\D/g, '')), locale);
+
 /** A day as the page writes it, when the machine wrote it YYYY-MM-DD. */
 const dayOf = (day: string, locale: Locale) => (/^\d{4}-\d{2}-\d{2}$/.test(day) ? formatDay(day, locale) : day);
 
@@ -101,6 +104,30 @@ function projectReasonInWords(reason: string, locale: Locale): { field?: string;
           'Una spesa va documentata: scelga o carichi le fatture di questa voce (o indichi 0 se non ha speso nulla).',
           'Money spent needs its documents: choose or upload the invoices for this line ' +
             '(or give 0 if nothing was spent).',
+        ),
+      },
+    ];
+  }
+  // The verification's two rules (machines/project.machine.ts verificationProblems), on the line's own fields.
+  if ((m = /^cost line (\d+) \((.*)\): (EUR [\d,.]+) accepted of the (EUR [\d,.]+) spent: a cut needs/s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.reason`,
+        text: t(
+          `Accetta ${machineEuro(m[3]!, locale)} dei ${machineEuro(m[4]!, locale)} spesi: scriva il motivo del taglio.`,
+          `You accept ${machineEuro(m[3]!, locale)} of the ${machineEuro(m[4]!, locale)} spent: give the reason ` +
+            'for the cut.',
+        ),
+      },
+    ];
+  }
+  if ((m = /^cost line (\d+) \((.*)\): (EUR [\d,.]+) accepted is more than the (EUR [\d,.]+) reported/s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.acceptedCents`,
+        text: t(
+          `Non si può accettare più di quanto speso (${machineEuro(m[4]!, locale)}).`,
+          `No more than was spent (${machineEuro(m[4]!, locale)}) can be accepted.`,
         ),
       },
     ];

@@ -254,6 +254,18 @@ export function signInPages(app: FastifyInstance, deps: PagesDeps, strict: { max
             )}
           </p>
           <ul>
+            ${
+              p.user!.role === 'operator'
+                ? html`<li>
+                    <a href="/consulente"
+                      >${t(
+                        'Domande e progetti finanziati: relazioni finali e verifica',
+                        'Applications and funded projects: final reports and verification',
+                      )}</a
+                    >
+                  </li>`
+                : ''
+            }
             <li>
               <a href="/impatto"
                 >${t('Impatto del programma: progetti, indicatori, risorse', "The programme's impact")}</a
