@@ -57,7 +57,7 @@ export interface CountBar {
   count: number;
 }
 
-const WIDTH = 640;
+const WIDTH = 760;
 const ROW = 26;
 const BAR = 16;
 const TOP = 12;
@@ -79,8 +79,11 @@ function checkId(id: string): string {
   return id;
 }
 
-/** Label column wide enough for the longest label at about 7 px a character, within limits. */
-const labelWidth = (labels: readonly string[]) => Math.min(220, Math.max(80, ...labels.map((l) => l.length * 7 + 12)));
+/**
+ * Label column wide enough for the longest label at about 7 px a character, within limits: the pages' theme and
+ * status names run to some 45 characters in Italian, and a label cut at the left edge is a figure nobody can read.
+ */
+const labelWidth = (labels: readonly string[]) => Math.min(340, Math.max(80, ...labels.map((l) => l.length * 7 + 12)));
 
 function svg(text: ChartText, height: number, figures: string, body: string[]): string {
   const id = checkId(text.id);

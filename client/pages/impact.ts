@@ -9,6 +9,7 @@ import { html, SafeHtml, type Html } from './html';
 import { notice, select, words, type FieldErrors } from './layout';
 import { requireUser, runRoute, send, statusOf, type PageRequest, type PagesDeps } from './context';
 import { PROJECT_STATE_LABELS, THEME_LABELS } from './labels';
+import { number } from './pre-project-view';
 import { explain } from './refusals';
 
 /*
@@ -24,15 +25,12 @@ const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 export const percentIn = (bps: number, locale: Locale) =>
   locale === 'it' ? percent(bps).replace('.', ',') : percent(bps);
 
-/** A measured or planned value as typed, with the page's decimal mark. */
-const numberIn = (n: number, locale: Locale) => (locale === 'it' ? String(n).replace('.', ',') : String(n));
-
 /** How far one indicator got, in words: capped beyond the target, nothing on the wrong side, not yet measured. */
 export function achievementInWords(i: IndicatorFigure, locale: Locale): string {
   const t = words(locale);
   if (i.measured === null || i.achievementBps === null) return t('non ancora misurato', 'not measured yet');
   const pct = percentIn(i.achievementBps, locale);
-  const measured = numberIn(i.measured, locale);
+  const measured = number(i.measured, locale);
   if (i.target === i.baseline)
     return i.reached
       ? t('obiettivo uguale al valore di partenza: raggiunto', 'target equals baseline: reached')
@@ -98,10 +96,11 @@ function groupHead(locale: Locale): Html {
 
 const numCells = (cells: readonly string[]) => cells.map((c) => html`<td class="num">${c}</td>`);
 
-/** A chart and, beside it, the table of the same figures (what a screen reader and a printout read). */
-function chartWithTable(svg: string, table: Html): Html {
+/** A chart under its heading, then the table of the same figures (what a screen reader and a printout read). */
+function chartWithTable(id: string, title: string, svg: string, table: Html): Html {
   // The chart module escapes every text from data itself (tests/unit/charts.test.ts): its SVG is markup.
-  return html`<div class="chart-pair">
+  return html`<div class="chart-pair" role="group" aria-labelledby="${id}">
+    <h3 id="${id}">${title}</h3>
     <figure class="chart">${new SafeHtml(svg)}</figure>
     ${table}
   </div>`;
@@ -114,10 +113,17 @@ function charts(report: ImpactReport, locale: Locale): Html {
     themeLabel: (theme) => THEME_LABELS[locale][theme],
     statusLabel: (status) => PROJECT_STATE_LABELS[locale][status],
   });
-  const achievement = html`<table id="t-achievement">
-    <caption>
-      ${t('Raggiungimento degli obiettivi per tema', 'Achievement per theme')}
-    </caption>
+  const titles = {
+    achievement: t('Raggiungimento degli obiettivi per tema', 'Achievement per theme'),
+    money: t('Risorse per tema', 'Money per theme'),
+    statuses: t('Progetti per stato', 'Projects by status'),
+  };
+  const caption = (title: string) =>
+    html`<caption>
+      ${title}: ${t('le cifre del grafico', "the chart's figures")}
+    </caption>`;
+  const achievement = html`<table id="t-achievement" class="figures">
+    ${caption(titles.achievement)}
     <thead>
       <tr>
         <th scope="col">${t('Tema', 'Theme')}</th>
@@ -136,10 +142,8 @@ function charts(report: ImpactReport, locale: Locale): Html {
       })}
     </tbody>
   </table>`;
-  const money = html`<table id="t-money">
-    <caption>
-      ${t('Risorse per tema', 'Money per theme')}
-    </caption>
+  const money = html`<table id="t-money" class="figures">
+    ${caption(titles.money)}
     <thead>
       <tr>
         <th scope="col">${t('Tema', 'Theme')}</th>
@@ -159,10 +163,8 @@ function charts(report: ImpactReport, locale: Locale): Html {
       })}
     </tbody>
   </table>`;
-  const statuses = html`<table id="t-statuses">
-    <caption>
-      ${t('Progetti per stato', 'Projects by status')}
-    </caption>
+  const statuses = html`<table id="t-statuses" class="figures">
+    ${caption(titles.statuses)}
     <thead>
       <tr>
         <th scope="col">${t('Stato', 'Status')}</th>
@@ -189,8 +191,9 @@ function charts(report: ImpactReport, locale: Locale): Html {
           'theme rows overlap and do not add up to the total.',
       )}
     </p>
-    ${chartWithTable(svg.achievement, achievement)} ${chartWithTable(svg.money, money)}
-    ${chartWithTable(svg.statuses, statuses)}
+    ${chartWithTable('h-chart-achievement', titles.achievement, svg.achievement, achievement)}
+    ${chartWithTable('h-chart-money', titles.money, svg.money, money)}
+    ${chartWithTable('h-chart-statuses', titles.statuses, svg.statuses, statuses)}
   </section>`;
 }
 
@@ -223,7 +226,7 @@ function perCall(report: ImpactReport, locale: Locale): Html {
   const t = words(locale);
   return html`<section class="card" aria-labelledby="h-calls">
     <h2 id="h-calls">${t('Per bando', 'Per call')}</h2>
-    <table id="t-calls">
+    <table id="t-calls" class="figures">
       <thead>
         <tr>
           <th scope="col">${t('Bando', 'Call')}</th>
@@ -234,32 +237,38 @@ function perCall(report: ImpactReport, locale: Locale): Html {
         ${report.byCall.map(
           (g) =>
             html`<tr>
-              <th scope="row">${callName(g.callId, locale)}</th>
+              <th scope="row" class="nowrap">${callName(g.callId, locale)}</th>
               ${numCells(groupCells(g, locale))}
             </tr>`,
         )}
       </tbody>
     </table>
-    <h3>${t('Per bando e tema', 'Per call and theme')}</h3>
-    <table id="t-calls-themes">
-      <thead>
-        <tr>
-          <th scope="col">${t('Bando', 'Call')}</th>
-          <th scope="col">${t('Tema', 'Theme')}</th>
-          ${groupHead(locale)}
-        </tr>
-      </thead>
-      <tbody>
-        ${report.byCallAndTheme.map(
-          (g) =>
-            html`<tr>
-              <th scope="row">${callName(g.callId, locale)}</th>
-              <td>${themeName(g.theme, locale)}</td>
-              ${numCells(groupCells(g, locale))}
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    ${report.byCall.map((call) => {
+      // One table per call, its themes as rows: a call column repeated on every row would not fit the page.
+      const id = `t-call-${call.callId}-themes`.replace(/[^A-Za-z0-9-]/g, '-');
+      return html`<table id="${id}" class="figures">
+        <caption>
+          ${t('Bando', 'Call')} ${callName(call.callId, locale)}: ${t('per tema', 'per theme')}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">${t('Tema', 'Theme')}</th>
+            ${groupHead(locale)}
+          </tr>
+        </thead>
+        <tbody>
+          ${report.byCallAndTheme
+            .filter((g) => g.callId === call.callId)
+            .map(
+              (g) =>
+                html`<tr>
+                  <th scope="row">${themeName(g.theme, locale)}</th>
+                  ${numCells(groupCells(g, locale))}
+                </tr>`,
+            )}
+        </tbody>
+      </table>`;
+    })}
   </section>`;
 }
 
@@ -277,7 +286,7 @@ function perTheme(report: ImpactReport, locale: Locale): Html {
           ${t('Progetti', 'Projects')}: ${cells[0]} (${statusesInWords(g, locale)}) · ${t('concesso', 'granted')}
           ${cells[4]} · ${t('erogato', 'disbursed')} ${cells[5]} · ${t('recuperato', 'recovered')} ${cells[6]}
         </p>
-        <table id="t-${id}" aria-labelledby="h-${id}">
+        <table id="t-${id}" class="figures" aria-labelledby="h-${id}">
           <thead>
             <tr>
               <th scope="col">${t('Bando', 'Call')}</th>
@@ -293,14 +302,14 @@ function perTheme(report: ImpactReport, locale: Locale): Html {
             ${g.indicators.map((i) => {
               const direction = directionInWords(i, locale);
               return html`<tr>
-                <td>${i.callId}</td>
+                <td class="nowrap">${i.callId}</td>
                 <td>${i.name}</td>
                 <td>${i.unit}</td>
-                <td class="num">${numberIn(i.baseline, locale)}</td>
+                <td class="num">${number(i.baseline, locale)}</td>
                 <td class="num">
-                  ${numberIn(i.target, locale)}${direction ? html`<br /><small>${direction}</small>` : ''}
+                  ${number(i.target, locale)}${direction ? html`<br /><small>${direction}</small>` : ''}
                 </td>
-                <td class="num">${i.measured === null ? '—' : numberIn(i.measured, locale)}</td>
+                <td class="num">${i.measured === null ? '—' : number(i.measured, locale)}</td>
                 <td>${achievementInWords(i, locale)}</td>
               </tr>`;
             })}
