@@ -394,12 +394,16 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
       : '';
 
   const de = errorsOf('document');
+  // The project's documents (evidence, invoices) are listed with the project.
+  const applicationDocuments = view.documents.filter((d) =>
+    (APPLICATION_DOCUMENT_KINDS as readonly string[]).includes(d.kind),
+  );
   const documents = html`<section class="card" aria-labelledby="h-docs">
     <h2 id="h-docs">${t('Documenti', 'Documents')}</h2>
     ${
-      view.documents.length
+      applicationDocuments.length
         ? html`<ul>
-            ${view.documents.map(
+            ${applicationDocuments.map(
               (d) =>
                 html`<li>
                   <a href="/applications/${view.applicationId}/documents/${d.documentId}">${d.filename}</a> ·
@@ -444,7 +448,16 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
     p,
     status,
     view.company.legalName,
-    html`<p><a href="/consulente">← ${t('Le domande del suo soggetto attuatore', "Your body's applications")}</a></p>
+    html`<p>
+        <a href="/consulente"
+          >←
+          ${
+            p.user!.role === 'operator'
+              ? t('Domande e progetti finanziati', 'Applications and funded projects')
+              : t('Le domande del suo soggetto attuatore', "Your body's applications")
+          }</a
+        >
+      </p>
       <h1>${view.company.legalName}</h1>
       <p class="lede">
         ${t('Domanda', 'Application')} ${view.applicationId} ·

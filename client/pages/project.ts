@@ -25,6 +25,7 @@ import {
 } from './layout';
 import { requireUser, runRoute, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, PROJECT_STATE_LABELS, THEME_LABELS } from './labels';
+import { number } from './pre-project-view';
 import { explain } from './refusals';
 
 /*
@@ -130,6 +131,10 @@ export async function multipartForm(body: unknown): Promise<{ values: Form; file
   }
   return { values, files };
 }
+
+/** Which stored documents each row offers: an invoice is no evidence of a measure, nor the other way round. */
+const EVIDENCE_KINDS: readonly string[] = ['indicator_evidence', 'other'];
+const INVOICE_KINDS: readonly string[] = ['invoice', 'payment_proof', 'other'];
 
 const kb = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024))} KB`;
 const documentLabel = (d: ProjectDocument, locale: Locale) =>
@@ -357,8 +362,8 @@ function indicatorHeading(view: ProjectView, k: number, locale: Locale): Html {
   return html`<p class="wide row-title" id="h-indicator-${k}">
     <strong>${t('Indicatore', 'Indicator')} ${k + 1}: ${i.name}</strong><br />
     <span class="hint"
-      >${label(THEME_LABELS[locale], i.theme)} · ${t('da', 'from')} ${i.baseline} ${t('a', 'to')} ${i.target}
-      ${i.unit}${direction} · ${t('metodo', 'method')}: ${i.measurementMethod}</span
+      >${label(THEME_LABELS[locale], i.theme)} · ${t('da', 'from')} ${number(i.baseline, locale)} ${t('a', 'to')}
+      ${number(i.target, locale)} ${i.unit}${direction} · ${t('metodo', 'method')}: ${i.measurementMethod}</span
     >
   </p>`;
 }
@@ -376,11 +381,13 @@ function finalReportForm(
   const v = (k: string) => text(values[k]);
   const docOptions: (readonly [string, string])[] = [
     ['', t('— scelga un documento caricato —', '— choose an uploaded document —')],
-    ...docs.map((d) => [d.id, documentLabel(d, p.locale)] as const),
+    ...docs.filter((d) => EVIDENCE_KINDS.includes(d.kind)).map((d) => [d.id, documentLabel(d, p.locale)] as const),
   ];
+  const invoices = docs.filter((d) => INVOICE_KINDS.includes(d.kind));
+  const invoicesLegend = t('Fatture e quietanze', 'Invoices and receipts');
   const indicators = view.preProject.indicators.map((i, k) => {
     const f = (x: string) => `indicators.${k}.${x}`;
-    return html`<div class="row-grid" role="group" aria-labelledby="h-indicator-${k}">
+    return html`<div class="row-grid pairs" role="group" aria-labelledby="h-indicator-${k}">
       ${indicatorHeading(view, k, p.locale)}
       ${input({
         name: f('measured'),
@@ -418,7 +425,7 @@ function finalReportForm(
   });
   const costLines = view.preProject.costLines.map((c, k) => {
     const f = (x: string) => `costLines.${k}.${x}`;
-    return html`<div class="row-grid" role="group" aria-labelledby="h-cost-${k}">
+    return html`<div class="row-grid pairs" role="group" aria-labelledby="h-cost-${k}">
       <p class="wide row-title" id="h-cost-${k}">
         <strong>${t('Voce di costo', 'Cost line')} ${k + 1}: ${c.description}</strong><br />
         <span class="hint"
@@ -435,9 +442,7 @@ function finalReportForm(
         required: true,
         errors,
       })}
-      <div class="wide">
-        ${documentChoices(f('documents'), t('Fatture e quietanze', 'Invoices and receipts'), docs, values, errors, p)}
-      </div>
+      <div class="wide">${documentChoices(f('documents'), invoicesLegend, invoices, values, errors, p)}</div>
       <div class="wide">
         ${fileInput(
           f('file'),
@@ -589,9 +594,9 @@ function reportedSection(p: PageRequest, applicationId: string, view: ProjectVie
           const planned = view.preProject.indicators[m.indicator - 1];
           return html`<tr>
             <td>${m.indicator}. ${m.name}</td>
-            <td class="num">${planned ? `${planned.baseline} ${planned.unit}` : '—'}</td>
-            <td class="num">${planned ? `${planned.target} ${planned.unit}` : '—'}</td>
-            <td class="num">${m.measured}</td>
+            <td class="num">${planned ? `${number(planned.baseline, p.locale)} ${planned.unit}` : '—'}</td>
+            <td class="num">${planned ? `${number(planned.target, p.locale)} ${planned.unit}` : '—'}</td>
+            <td class="num">${number(m.measured, p.locale)}</td>
             <td>${formatDay(m.measuredOn, p.locale)}</td>
             <td>${links([m.evidence])}</td>
           </tr>`;
@@ -652,7 +657,7 @@ function verificationForm(
   const lines = view.preProject.costLines.map((c, k) => {
     const f = (x: string) => `costLines.${k}.${x}`;
     const spent = report.costLines.find((l) => l.costLine === k + 1)?.spentCents ?? 0;
-    return html`<div class="row-grid" role="group" aria-labelledby="h-verify-${k}">
+    return html`<div class="row-grid pairs" role="group" aria-labelledby="h-verify-${k}">
       <p class="wide row-title" id="h-verify-${k}">
         <strong>${t('Voce di costo', 'Cost line')} ${k + 1}: ${c.description}</strong><br />
         <span class="hint"
@@ -953,7 +958,16 @@ export function projectForms(
       const errors: FieldErrors = {};
       for (const [field, messages] of Object.entries(explained.fields))
         for (const m of messages) addError(errors, formFieldOf(form, field), m);
-      return render(p, id, { form, values, errors, general: explained.general }, statusOf(err));
+      // The fields may be far down a long form: the top of it says that nothing was recorded, and where to look.
+      const general = explained.general.length
+        ? explained.general
+        : [
+            words(p.locale)(
+              'Nulla è stato registrato: corregga i campi indicati qui sotto.',
+              'Nothing was recorded: correct the fields shown below.',
+            ),
+          ];
+      return render(p, id, { form, values, errors, general }, statusOf(err));
     }
     return p.reply.redirect(`/consulente/${encodeURIComponent(id)}?ok=${form}`, 303);
   }

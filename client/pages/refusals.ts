@@ -114,7 +114,7 @@ function projectReasonInWords(reason: string, locale: Locale): { field?: string;
       {
         field: `costLines.${row(m[1]!)}.reason`,
         text: t(
-          `Accetta ${machineEuro(m[3]!, locale)} dei ${machineEuro(m[4]!, locale)} spesi: scriva il motivo del taglio.`,
+          `Accetta ${machineEuro(m[3]!, locale)} su ${machineEuro(m[4]!, locale)} spesi: scriva il motivo del taglio.`,
           `You accept ${machineEuro(m[3]!, locale)} of the ${machineEuro(m[4]!, locale)} spent: give the reason ` +
             'for the cut.',
         ),
