@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ElementHandle, Page } from 'puppeteer-core';
+import { ProjectViewSchema } from '../../client/api/schemas';
 import { projectView } from '../../client/service/projects';
 import { PROJECT_DOCUMENT_KINDS } from '../../machines/project.events';
 import { addDays } from '../../machines/project.deadlines';
@@ -194,6 +195,9 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
   // Named by the report, the evidence downloads with the same session.
   const href = await tab.$eval('#t-reported-indicators a', (a) => (a as HTMLAnchorElement).href);
   expect(await tab.evaluate((u) => fetch(u).then((r) => r.status), href)).toBe(200);
+  // The JSON door answers the same project, and its published schema names every field the page read.
+  const json = await tab.evaluate((u) => fetch(u).then((r) => r.json()), `${ps.base}/applications/${id}/project`);
+  expect(ProjectViewSchema.strict().safeParse(json).error?.issues ?? []).toEqual([]);
   expect(await accessibilityProblems(tab)).toEqual([]);
   expect(tab.cspViolations).toEqual([]);
 });
