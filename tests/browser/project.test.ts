@@ -22,7 +22,7 @@ import {
   type PagesSystem,
 } from '../support/browser';
 import { dayFromToday, pdfBytes, type PreProjectOverrides } from '../support/fixtures';
-import { finalReportSent, projectState, reportDue } from '../support/journeys';
+import { finalReportSent, funded, projectState, reportDue } from '../support/journeys';
 
 let ps: PagesSystem;
 beforeAll(async () => {
@@ -200,6 +200,41 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
   expect(ProjectViewSchema.strict().safeParse(json).error?.issues ?? []).toEqual([]);
   expect(await accessibilityProblems(tab)).toEqual([]);
   expect(tab.cspViolations).toEqual([]);
+});
+
+test('an interim report while the project runs: a date before the disbursement is refused, then recorded', async () => {
+  const id = await funded(ps.sys, PLAN, { disbursedOn: dayFromToday(-10) });
+  const files = pdfFiles(['sal-1']);
+  const tab = await openTab(ps.browser, true);
+  expect(await signIn(ps, tab, ps.people.consultant)).toBe(200);
+  expect(await go(tab, `${ps.base}/consulente/${id}`)).toBe(200);
+  expect(await mainText(tab)).toContain('in realizzazione');
+  // The final report waits for the end of the realisation: its form is not offered yet.
+  expect(await tab.$('form[action$="/relazione-finale"]')).toBeNull();
+
+  const record = async (asOf: string) => {
+    await fill(tab, '#f-interim-asOf', asOf);
+    await fill(tab, '#f-interim-spentToDateCents', '12.500');
+    await fill(tab, '#f-interim-narrative', 'Macchine installate, formazione avviata.');
+    await chooseFile(tab, '#f-interim-file', files['sal-1']!);
+    return submit(tab, 'form[action$="/relazione-intermedia"] button[type=submit]');
+  };
+  expect(await record(dayFromToday(-20))).toBe(409);
+  expect(await fieldError(tab, 'interim.asOf')).toContain('precede l’avvio del progetto');
+  expect(await projectEvents(id, 'SUBMIT_INTERIM_REPORT')).toEqual([]);
+  expect(await accessibilityProblems(tab)).toEqual([]);
+
+  // The file went in with the first attempt and stays chosen: the second one only corrects the date.
+  await fill(tab, '#f-interim-asOf', dayFromToday(0));
+  expect(await submit(tab, 'form[action$="/relazione-intermedia"] button[type=submit]')).toBe(200);
+  expect(await mainText(tab)).toContain('Relazione intermedia registrata.');
+  expect(await projectEvents(id, 'SUBMIT_INTERIM_REPORT')).toEqual([
+    { actor: ps.people.consultant.id, role: 'consultant' },
+  ]);
+  const view = await projectView(ps.sys.db, id);
+  expect(view.interimReports).toBe(1);
+  expect(view.reports.map((r) => [r.kind, r.number])).toEqual([['interim', 1]]);
+  expect(await projectDocumentCount(id)).toBe(1);
 });
 
 test('an operator verifies the final report and cuts a cost line; a cut without its reason is refused', async () => {
