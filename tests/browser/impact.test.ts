@@ -11,8 +11,8 @@ import {
   type CheckedPage,
   type PagesSystem,
 } from '../support/browser';
-import { dayFromToday } from '../support/fixtures';
-import { finalReportSent, funded, projectState, reportDue, sendProject } from '../support/journeys';
+import { dayFromToday, type PreProjectOverrides } from '../support/fixtures';
+import { closedProject, fundedProject, projectIn, toProject } from '../support/project-journeys';
 
 /*
  * Three projects of this file's own call, with figures worked out by hand (the page must show what the impact
@@ -31,83 +31,78 @@ let ps: PagesSystem;
 let auditor: CheckedPage;
 let impactUrl: string;
 
-async function closedProject() {
-  const id = await reportDue(ps.sys, {
-    themes: ['employment', 'environment'],
-    indicators: [
-      {
-        name: 'Jobs for people at risk of exclusion',
-        theme: 'employment',
-        unit: 'FTE',
-        baseline: 0,
-        target: 4,
-        measurementMethod: 'payroll records, yearly',
-      },
-      {
-        name: 'Virgin fabric bought',
-        theme: 'environment',
-        unit: 't/year',
-        baseline: 10,
-        target: 4,
-        measurementMethod: 'purchase invoices',
-      },
-    ],
-    costLines: [{ description: 'Sewing and repair equipment', category: 'equipment', amountCents: 8_000_000 }],
-    grantCents: 4_000_000,
-  });
-  await finalReportSent(ps.sys, id, { measured: [3, 2], spentCents: [8_000_000] });
-  await sendProject(ps.sys, id, { type: 'VERIFY_REPORT', costLines: [{ costLine: 1, acceptedCents: 8_000_000 }] });
-  expect(await projectState(ps.sys, id, 'closed')).toBe('closed');
-}
-
-async function withdrawnProject() {
-  const id = await funded(ps.sys, {
-    themes: ['employment'],
-    indicators: [
-      {
-        name: 'Apprentices hired',
-        theme: 'employment',
-        unit: 'people',
-        baseline: 0,
-        target: 2,
-        measurementMethod: 'employment contracts',
-      },
-    ],
-    eligibleCostCents: 6_000_000,
-    grantCents: 3_000_000,
-  });
-  await sendProject(ps.sys, id, { type: 'WITHDRAW', reason: 'The company gave up the project.' });
-  await sendProject(ps.sys, id, { type: 'RECORD_REPAYMENT', amountCents: 1_000_000, repaidOn: dayFromToday(0) });
-  expect(await projectState(ps.sys, id, 'withdrawn')).toBe('withdrawn');
-}
-
-async function projectInProgress() {
-  await funded(
-    ps.sys,
+// Plans of their own, with no loan (PROJECT_PLAN's would add an interest subsidy to every figure).
+const closedPlan: PreProjectOverrides = {
+  themes: ['employment', 'environment'],
+  indicators: [
     {
-      themes: ['community_wellbeing'],
-      indicators: [
-        {
-          name: 'Help-desk users',
-          theme: 'community_wellbeing',
-          unit: 'people/year',
-          baseline: 100,
-          target: 400,
-          measurementMethod: 'booking system',
-        },
-      ],
-      eligibleCostCents: 4_000_000,
-      grantCents: 2_000_000,
+      name: 'Jobs for people at risk of exclusion',
+      theme: 'employment',
+      unit: 'FTE',
+      baseline: 0,
+      target: 4,
+      measurementMethod: 'payroll records, yearly',
     },
-    { amountCents: 1_500_000 },
-  );
+    {
+      name: 'Virgin fabric bought',
+      theme: 'environment',
+      unit: 't/year',
+      baseline: 10,
+      target: 4,
+      measurementMethod: 'purchase invoices',
+    },
+  ],
+  costLines: [{ description: 'Sewing and repair equipment', category: 'equipment', amountCents: 8_000_000 }],
+  grantCents: 4_000_000,
+  loan: undefined,
+};
+const withdrawnPlan: PreProjectOverrides = {
+  themes: ['employment'],
+  indicators: [
+    {
+      name: 'Apprentices hired',
+      theme: 'employment',
+      unit: 'people',
+      baseline: 0,
+      target: 2,
+      measurementMethod: 'employment contracts',
+    },
+  ],
+  costLines: [{ description: 'Workshop fit-out', category: 'equipment', amountCents: 6_000_000 }],
+  grantCents: 3_000_000,
+  loan: undefined,
+};
+const runningPlan: PreProjectOverrides = {
+  themes: ['community_wellbeing'],
+  indicators: [
+    {
+      name: 'Help-desk users',
+      theme: 'community_wellbeing',
+      unit: 'people/year',
+      baseline: 100,
+      target: 400,
+      measurementMethod: 'booking system',
+    },
+  ],
+  costLines: [{ description: 'Help-desk software', category: 'services', amountCents: 4_000_000 }],
+  grantCents: 2_000_000,
+  loan: undefined,
+};
+
+async function withdrawnWithARepayment() {
+  const id = await fundedProject(ps.sys, { plan: withdrawnPlan });
+  await toProject(ps.sys, id, { type: 'WITHDRAW', reason: 'The company gave up the project.' });
+  await toProject(ps.sys, id, { type: 'RECORD_REPAYMENT', amountCents: 1_000_000, repaidOn: dayFromToday(0) });
+  return id;
 }
 
 beforeAll(async () => {
   ps = await startPagesSystem();
-  await closedProject();
-  await withdrawnProject();
-  await projectInProgress();
+  const closed = await closedProject(ps.sys, { measured: [3, 2], spentCents: [8_000_000] }, closedPlan);
+  const withdrawn = await withdrawnWithARepayment();
+  await fundedProject(ps.sys, { plan: runningPlan, amountCents: 1_500_000 });
+  expect((await projectIn(ps.sys, closed, 'closed')).state).toBe('closed');
+  expect((await projectIn(ps.sys, withdrawn, 'withdrawn')).state).toBe('withdrawn');
   auditor = await openTab(ps.browser, true);
   expect(await signIn(ps, auditor, ps.people.auditor)).toBe(200);
   // Filtered by this file's call: the register may hold other files' projects.

@@ -21,42 +21,15 @@ import {
   submit,
   type PagesSystem,
 } from '../support/browser';
-import { dayFromToday, pdfBytes, type PreProjectOverrides } from '../support/fixtures';
-import { finalReportSent, funded, projectState, reportDue } from '../support/journeys';
+import { dayFromToday, pdfBytes } from '../support/fixtures';
+import { PEOPLE } from '../support/people';
+import { finalReport, fundedProject, projectIn, reportDue, toProject } from '../support/project-journeys';
 
 let ps: PagesSystem;
 beforeAll(async () => {
   ps = await startPagesSystem();
 });
 afterAll(() => ps?.stop());
-
-/** Two indicators and two cost lines: enough for a row to be refused while another is fine, and for one cut. */
-const PLAN: PreProjectOverrides = {
-  themes: ['employment', 'environment'],
-  indicators: [
-    {
-      name: 'Jobs for people at risk of exclusion',
-      theme: 'employment',
-      unit: 'FTE',
-      baseline: 0,
-      target: 3,
-      measurementMethod: 'payroll records, yearly',
-    },
-    {
-      name: 'Textiles reused',
-      theme: 'environment',
-      unit: 't/year',
-      baseline: 1.5,
-      target: 12,
-      measurementMethod: 'weighbridge tickets',
-    },
-  ],
-  costLines: [
-    { description: 'Sewing and repair equipment', category: 'equipment', amountCents: 6_000_000 },
-    { description: 'Staff training', category: 'services', amountCents: 2_000_000 },
-  ],
-  grantCents: 4_000_000,
-};
 
 const projectEvents = (id: string, type: string) =>
   ps.sys.db
@@ -116,7 +89,8 @@ async function postFromPage(tab: Page, action: string, multipart: boolean) {
 }
 
 test('a consultant submits the final report, evidence uploaded on the page; a refusal shows by its field', async () => {
-  const id = await reportDue(ps.sys, PLAN);
+  // PROJECT_PLAN: jobs 0 -> 3 FTE, waste 12 -> 8 t/year; equipment EUR 50,000, training EUR 30,000.
+  const id = await reportDue(ps.sys);
   const { disbursedOn } = await projectView(ps.sys.db, id);
   const files = pdfFiles(['payroll-2026', 'weighbridge-2026', 'invoice-equipment', 'invoice-training']);
   const tab = await openTab(ps.browser, true);
@@ -131,7 +105,7 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
     await fill(tab, '#f-indicators-0-measuredOn', firstMeasuredOn);
     await fill(tab, '#f-indicators-1-measured', '9,5');
     await fill(tab, '#f-indicators-1-measuredOn', dayFromToday(0));
-    await fill(tab, '#f-costLines-0-spentCents', '60.000');
+    await fill(tab, '#f-costLines-0-spentCents', '50.000');
     await fill(tab, '#f-costLines-1-spentCents', '1.500,00');
     await fill(tab, '#f-narrative', narrative);
   };
@@ -176,7 +150,7 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
   await fill(tab, '#f-indicators-0-measuredOn', dayFromToday(0));
   expect(await send()).toBe(200);
   expect(await mainText(tab)).toContain('Relazione finale inviata');
-  expect(await projectState(ps.sys, id, 'under_verification')).toBe('under_verification');
+  expect((await projectIn(ps.sys, id, 'under_verification')).state).toBe('under_verification');
   expect(await projectEvents(id, 'SUBMIT_FINAL_REPORT')).toEqual([
     { actor: ps.people.consultant.id, role: 'consultant' },
   ]);
@@ -189,7 +163,7 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
     createHash('sha256').update(pdfBytes('payroll-2026')).digest('hex'),
   );
   expect(report.costLines.map((l) => [l.spentCents, l.documents.length])).toEqual([
-    [6_000_000, 1],
+    [5_000_000, 1],
     [150_000, 1],
   ]);
   // Named by the report, the evidence downloads with the same session.
@@ -203,7 +177,7 @@ test('a consultant submits the final report, evidence uploaded on the page; a re
 });
 
 test('an interim report while the project runs: a date before the disbursement is refused, then recorded', async () => {
-  const id = await funded(ps.sys, PLAN, { disbursedOn: dayFromToday(-10) });
+  const id = await fundedProject(ps.sys, { disbursedOn: dayFromToday(-10) });
   const files = pdfFiles(['sal-1']);
   const tab = await openTab(ps.browser, true);
   expect(await signIn(ps, tab, ps.people.consultant)).toBe(200);
@@ -238,46 +212,51 @@ test('an interim report while the project runs: a date before the disbursement i
 });
 
 test('an operator verifies the final report and cuts a cost line; a cut without its reason is refused', async () => {
-  const id = await reportDue(ps.sys, PLAN);
-  await finalReportSent(ps.sys, id, { measured: [2, 9.5], spentCents: [6_000_000, 2_000_000] });
-  expect(await projectState(ps.sys, id, 'under_verification')).toBe('under_verification');
+  const id = await reportDue(ps.sys);
+  const report = await finalReport(ps.sys, id, { measured: [2, 9.5], spentCents: [5_000_000, 3_000_000] });
+  await toProject(ps.sys, id, { type: 'SUBMIT_FINAL_REPORT', report }, PEOPLE.consultant);
   const tab = await openTab(ps.browser, true);
   expect(await signIn(ps, tab, ps.people.operator)).toBe(200);
   expect(await tab.$('a[href="/consulente"]')).not.toBeNull();
 
   expect(await go(tab, `${ps.base}/consulente/${id}`)).toBe(200);
-  expect(await tab.$eval('#t-reported-costs', (t) => (t as HTMLElement).innerText)).toContain('EUR 20.000,00');
+  expect(await tab.$eval('#t-reported-costs', (t) => (t as HTMLElement).innerText)).toContain('EUR 30.000,00');
   expect(await accessibilityProblems(tab)).toEqual([]);
 
   // More than was spent on one line, a cut without its reason on the other: both the machine's, each on its line.
-  await fill(tab, '#f-costLines-0-acceptedCents', '70.000');
+  await fill(tab, '#f-costLines-0-acceptedCents', '60.000');
   await fill(tab, '#f-costLines-1-acceptedCents', '1.000');
   const verify = () => submit(tab, 'form[action$="/verifica"] button[type=submit]');
   expect(await verify()).toBe(409);
-  expect(await fieldError(tab, 'costLines.0.acceptedCents')).toContain('più di quanto speso (EUR 60.000,00)');
-  expect(await fieldError(tab, 'costLines.1.reason')).toContain('Accetta EUR 1.000,00 su EUR 20.000,00 spesi');
+  expect(await fieldError(tab, 'costLines.0.acceptedCents')).toContain('più di quanto speso (EUR 50.000,00)');
+  expect(await fieldError(tab, 'costLines.1.reason')).toContain('Accetta EUR 1.000,00 su EUR 30.000,00 spesi');
   expect(await projectEvents(id, 'VERIFY_REPORT')).toEqual([]);
   expect(await tab.$eval('#h-verify ~ .notice', (n) => (n as HTMLElement).innerText)).toContain('Nulla è stato');
   expect(await accessibilityProblems(tab)).toEqual([]);
   await screenshot(tab, 'project-verification');
 
-  await fill(tab, '#f-costLines-0-acceptedCents', '60.000');
+  await fill(tab, '#f-costLines-0-acceptedCents', '50.000');
   await fill(tab, '#f-costLines-1-reason', 'Fatture della formazione non quietanzate');
   expect(await verify()).toBe(200);
   expect(await mainText(tab)).toContain('Verifica registrata');
-  expect(await projectState(ps.sys, id, 'reduction_intended')).toBe('reduction_intended');
+  expect((await projectIn(ps.sys, id, 'reduction_intended')).state).toBe('reduction_intended');
   expect(await projectEvents(id, 'VERIFY_REPORT')).toEqual([{ actor: ps.people.operator.id, role: 'operator' }]);
-  // By hand: 60,000 + 1,000 accepted; half of it, 30,500, is the grant they justify; 40,000 disbursed: 9,500 back.
+  // By hand: EUR 51,000 of the 80,000 planned accepted. Grant: half of it, 25,500.00 (under the 40,000 admitted).
+  // Interest subsidy: 195.41 x 51,000 / 80,000 = 124.57. Justified 25,624.57 of the 40,195.41 disbursed: 14,570.84.
   const { verification } = (await projectView(ps.sys.db, id)) as unknown as {
     verification: { lines: { acceptedCents: number; reason: string | null }[]; money: Record<string, number> };
   };
   expect(verification.lines.map((l) => [l.acceptedCents, l.reason])).toEqual([
-    [6_000_000, null],
+    [5_000_000, null],
     [100_000, 'Fatture della formazione non quietanzate'],
   ]);
-  expect(verification.money).toMatchObject({ justifiedGrantCents: 3_050_000, recoveryCents: 950_000 });
+  expect(verification.money).toMatchObject({
+    justifiedGrantCents: 2_550_000,
+    justifiedSubsidyCents: 12_457,
+    recoveryCents: 1_457_084,
+  });
   const shown = await mainText(tab);
-  expect(shown).toContain('da recuperare EUR 9.500,00');
+  expect(shown).toContain('da recuperare EUR 14.570,84');
   expect(shown).toContain('Fatture della formazione non quietanzate');
   expect(await tab.$('form[action$="/verifica"]')).toBeNull();
   expect(await accessibilityProblems(tab)).toEqual([]);
@@ -285,7 +264,7 @@ test('an operator verifies the final report and cuts a cost line; a cut without 
 });
 
 test('another body, another role or nobody signed in: refused, nothing recorded', async () => {
-  const id = await reportDue(ps.sys, PLAN);
+  const id = await reportDue(ps.sys);
   const page = `${ps.base}/consulente/${id}`;
 
   const stranger = await openTab(ps.browser, true);

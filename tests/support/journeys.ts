@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { projectView, sendToProject } from '../../client/service/projects';
 import { ensureConsultant } from '../../client/service/registry';
 import { storeUpload } from '../../documents/store';
 import { romeToday } from '../../domain/rome';
 import type { ApplicationCommand, DocumentKind } from '../../machines/events';
-import { addMonths } from '../../machines/project.deadlines';
-import type { DocumentRef, ProjectCommand } from '../../machines/project.events';
-import type { ProjectState } from '../../machines/project.machine';
-import { projectWorkflowId, type CommandMeta } from '../../workflows/messages';
-import { eventually } from './eventually';
+import type { CommandMeta } from '../../workflows/messages';
 import { dayFromToday, pdfBytes, preProject, session, type PreProjectOverrides } from './fixtures';
 import { operator, PEOPLE } from './people';
 import { confirmationCode, type TestSystem } from './system';
@@ -19,8 +14,6 @@ import { confirmationCode, type TestSystem } from './system';
  */
 
 type Sys = Pick<TestSystem, 'service' | 'db' | 'form' | 'view' | 'config'>;
-/** The project's commands go to its own workflow, through the client (client/service/projects.ts). */
-type ProjectSys = Sys & Pick<TestSystem, 'client'>;
 
 export const send = (sys: Sys, id: string, event: ApplicationCommand, meta: CommandMeta = operator) =>
   sys.service.send(id, event, meta);
@@ -100,112 +93,4 @@ export async function attach(sys: Sys, id: string, kind: DocumentKind = 'attachm
   });
   await send(sys, id, { type: 'ATTACH_DOCUMENT', document });
   return document;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The funded project
-
-export const sendProject = (sys: ProjectSys, id: string, event: ProjectCommand, meta: CommandMeta = operator) =>
-  sendToProject(sys.client, sys.db, id, event, meta);
-
-/** The project's state in the register, once it is `state` (or whatever it is after a few seconds). */
-export const projectState = async (sys: ProjectSys, id: string, state: ProjectState) =>
-  (
-    await eventually(
-      () => projectView(sys.db, id),
-      (v) => v.state === state,
-    )
-  ).state;
-
-/**
- * An admitted application funded with `amountCents` (the whole admitted support unless said) disbursed on
- * `disbursedOn`, once its project's workflow runs: the funding step starts it as a child, after the step.
- */
-export async function funded(
-  sys: ProjectSys,
-  overrides: PreProjectOverrides = {},
-  { disbursedOn = dayFromToday(0), amountCents }: { disbursedOn?: string; amountCents?: number } = {},
-): Promise<string> {
-  const id = await admitted(sys, overrides);
-  const admittedCents = (await sys.view(id)).admittedCents!;
-  await send(sys, id, { type: 'RECORD_FUNDING', amountCents: amountCents ?? admittedCents, disbursedOn });
-  const started = await eventually(
-    () =>
-      sys.client.workflow
-        .getHandle(projectWorkflowId(id))
-        .describe()
-        .then(
-          () => true,
-          () => false,
-        ),
-    (running) => running,
-  );
-  if (!started) throw new Error(`the project of ${id} did not start`);
-  return id;
-}
-
-/** Disbursed 13 months ago: the 12-month realisation is over when the project starts, its report due in ~30 days. */
-export const disbursedForReportDue = () => addMonths(dayFromToday(0), -13);
-
-/** A funded project whose realisation has ended: the final report is due (the workflow's timer fired at once). */
-export async function reportDue(sys: ProjectSys, overrides: PreProjectOverrides = {}): Promise<string> {
-  const id = await funded(sys, overrides, { disbursedOn: disbursedForReportDue() });
-  const state = await projectState(sys, id, 'final_report_due');
-  if (state !== 'final_report_due') throw new Error(`the project of ${id} is ${state}, not final_report_due`);
-  return id;
-}
-
-/** Stores a project document as its upload route does, `name`.pdf (its bytes differ by name); answers its reference. */
-export async function projectDocument(
-  sys: ProjectSys,
-  id: string,
-  kind: DocumentRef['kind'],
-  name: string,
-): Promise<DocumentRef> {
-  const stored = await storeUpload(sys.db, {
-    applicationId: id,
-    kind,
-    filename: `${name}.pdf`,
-    bytes: pdfBytes(name),
-    uploadedBy: operator.actor,
-    maxBytes: sys.config.DOCUMENT_MAX_BYTES,
-  });
-  return { sha256: stored.sha256, kind, sizeBytes: stored.sizeBytes };
-}
-
-/**
- * The final report of a project whose report is due, sent by the consultant: every indicator of the pre-project
- * measured as given (today, with its evidence), every cost line spent as given (with an invoice when money was spent).
- */
-export async function finalReportSent(
-  sys: ProjectSys,
-  id: string,
-  figures: { measured: number[]; spentCents: number[] },
-): Promise<void> {
-  const { preProject: planned } = await projectView(sys.db, id);
-  const indicators = [];
-  for (const [k, i] of planned.indicators.entries())
-    indicators.push({
-      indicator: k + 1,
-      name: i.name,
-      measured: figures.measured[k]!,
-      measuredOn: dayFromToday(0),
-      evidence: await projectDocument(sys, id, 'indicator_evidence', `misura-indicatore-${k + 1}`),
-    });
-  const costLines = [];
-  for (const [k, c] of planned.costLines.entries()) {
-    const spentCents = figures.spentCents[k]!;
-    costLines.push({
-      costLine: k + 1,
-      description: c.description,
-      spentCents,
-      documents: spentCents > 0 ? [await projectDocument(sys, id, 'invoice', `fattura-voce-${k + 1}`)] : [],
-    });
-  }
-  await sendProject(
-    sys,
-    id,
-    { type: 'SUBMIT_FINAL_REPORT', report: { narrative: 'Carried out as planned.', indicators, costLines } },
-    PEOPLE.consultant,
-  );
 }
