@@ -354,8 +354,23 @@ export const ProjectViewSchema = z
     seq: z.number(),
     deadline: projectDeadline,
     allowedCommands: z.array(z.string()),
+    preProject: z
+      .object({
+        version: z.number(),
+        title: z.string(),
+        indicators: z.array(z.record(z.string(), z.unknown())),
+        costLines: z.array(z.record(z.string(), z.unknown())),
+      })
+      .describe(
+        "The admitted pre-project's indicators and cost lines: what the final report accounts for, by position",
+      ),
+    admittedGrantCents: z.number(),
+    admittedSubsidyCents: z.number(),
     disbursedCents: z.number(),
     disbursedOn: z.string(),
+    realisationEndsOn: z.string(),
+    finalReportDueOn: z.string().nullable().describe('Null once the final report is in'),
+    interimReports: z.number(),
     extension: z.record(z.string(), z.unknown()).nullable(),
     finalReport: z.record(z.string(), z.unknown()).nullable().describe('The final report as submitted'),
     verification: z.record(z.string(), z.unknown()).nullable().describe('Cost lines accepted or cut, and the money'),

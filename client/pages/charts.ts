@@ -1,5 +1,7 @@
-import type { ImpactReport } from '../../domain/impact';
-import { euro, percent } from '../../domain/subsidy';
+import { formatEuro, type Locale } from '../../domain/format';
+import type { ImpactReport, ProjectStatusCode } from '../../domain/impact';
+import { percent } from '../../domain/subsidy';
+import type { Theme } from '../../domain/themes';
 
 /**
  * Small server-side SVG charts for the staff's impact page: plain strings, no script, no external resource, so a
@@ -16,6 +18,23 @@ export interface ChartText {
   title: string;
   /** What the chart shows; the figures are appended to it. */
   description: string;
+  /** The language of the words and numbers the chart writes itself (English unless said). */
+  locale?: Locale;
+}
+
+/** The few words a chart writes itself, and its numbers, in the chart's language. */
+function chartWords(locale: Locale = 'en') {
+  const it = locale === 'it';
+  return {
+    notMeasured: it ? 'non misurato' : 'not measured',
+    series: {
+      grantedCents: it ? 'concesso' : 'granted',
+      disbursedCents: it ? 'erogato' : 'disbursed',
+      recoveredCents: it ? 'recuperato' : 'recovered',
+    },
+    euro: (cents: number) => formatEuro(cents, locale),
+    percent: (bps: number) => (it ? percent(bps).replace('.', ',') : percent(bps)),
+  };
 }
 
 export interface AchievementBar {
@@ -38,7 +57,7 @@ export interface CountBar {
   count: number;
 }
 
-const WIDTH = 640;
+const WIDTH = 760;
 const ROW = 26;
 const BAR = 16;
 const TOP = 12;
@@ -60,8 +79,11 @@ function checkId(id: string): string {
   return id;
 }
 
-/** Label column wide enough for the longest label at about 7 px a character, within limits. */
-const labelWidth = (labels: readonly string[]) => Math.min(220, Math.max(80, ...labels.map((l) => l.length * 7 + 12)));
+/**
+ * Label column wide enough for the longest label at about 7 px a character, within limits: the pages' theme and
+ * status names run to some 45 characters in Italian, and a label cut at the left edge is a figure nobody can read.
+ */
+const labelWidth = (labels: readonly string[]) => Math.min(340, Math.max(80, ...labels.map((l) => l.length * 7 + 12)));
 
 function svg(text: ChartText, height: number, figures: string, body: string[]): string {
   const id = checkId(text.id);
@@ -84,28 +106,30 @@ const rect = (cls: string, x: number, y: number, w: number, h: number, colour: s
 
 /** Horizontal bars from 0 to 100%: one row per label, the value written after the bar. */
 export function achievementChart(bars: readonly AchievementBar[], text: ChartText): string {
+  const w = chartWords(text.locale);
   const left = labelWidth(bars.map((b) => b.label));
   const area = WIDTH - left - 150;
   const height = TOP * 2 + ROW * Math.max(1, bars.length);
   const body = bars.flatMap((b, i) => {
     const y = TOP + i * ROW;
-    const value = b.bps === null ? 'not measured' : percent(b.bps);
-    const w = b.bps === null ? 0 : Math.round((area * Math.min(Math.max(b.bps, 0), 10_000)) / 10_000);
+    const value = b.bps === null ? w.notMeasured : w.percent(b.bps);
+    const width = b.bps === null ? 0 : Math.round((area * Math.min(Math.max(b.bps, 0), 10_000)) / 10_000);
     return [
       label(left - 8, y + BAR - 3, b.label),
       rect('track', left, y, area, BAR, '#e8e8e8'),
-      ...(w > 0 ? [rect('bar', left, y, w, BAR, '#2e7d32')] : []),
+      ...(width > 0 ? [rect('bar', left, y, width, BAR, '#2e7d32')] : []),
       label(left + area + 8, y + BAR - 3, value, 'start'),
     ];
   });
   const figures = bars
-    .map((b) => `${b.label}: ${b.bps === null ? 'not measured' : percent(b.bps)}${b.note ? ` (${b.note})` : ''}.`)
+    .map((b) => `${b.label}: ${b.bps === null ? w.notMeasured : w.percent(b.bps)}${b.note ? ` (${b.note})` : ''}.`)
     .join(' ');
   return svg(text, height, figures, body);
 }
 
 /** Per label, three bars side by side (granted, disbursed, recovered) on one scale, with a legend. */
 export function moneyChart(bars: readonly MoneyBar[], text: ChartText): string {
+  const w = chartWords(text.locale);
   const left = labelWidth(bars.map((b) => b.label));
   const area = WIDTH - left - 130;
   const max = Math.max(1, ...bars.flatMap((b) => MONEY_SERIES.map((s) => b[s.key])));
@@ -113,7 +137,7 @@ export function moneyChart(bars: readonly MoneyBar[], text: ChartText): string {
   const legendY = TOP;
   const legend = MONEY_SERIES.flatMap((s, i) => [
     rect('legend', left + i * 110, legendY, 12, 12, s.colour),
-    label(left + i * 110 + 16, legendY + 10, s.name, 'start'),
+    label(left + i * 110 + 16, legendY + 10, w.series[s.key], 'start'),
   ]);
   const top = legendY + 24;
   const body = bars.flatMap((b, g) => {
@@ -122,21 +146,17 @@ export function moneyChart(bars: readonly MoneyBar[], text: ChartText): string {
       label(left - 8, y0 + 14 + 10, b.label),
       ...MONEY_SERIES.flatMap((s, i) => {
         const y = y0 + i * 14;
-        const w = Math.max(0, Math.round((area * b[s.key]) / max));
+        const width = Math.max(0, Math.round((area * b[s.key]) / max));
         return [
-          ...(w > 0 ? [rect(`bar ${s.name}`, left, y, w, 12, s.colour)] : []),
-          label(left + w + 6, y + 10, euro(b[s.key]), 'start'),
+          ...(width > 0 ? [rect(`bar ${s.name}`, left, y, width, 12, s.colour)] : []),
+          label(left + width + 6, y + 10, w.euro(b[s.key]), 'start'),
         ];
       }),
     ];
   });
   const height = top + groupHeight * Math.max(1, bars.length) + TOP;
   const figures = bars
-    .map(
-      (b) =>
-        `${b.label}: granted ${euro(b.grantedCents)}, disbursed ${euro(b.disbursedCents)}, ` +
-        `recovered ${euro(b.recoveredCents)}.`,
-    )
+    .map((b) => `${b.label}: ${MONEY_SERIES.map((s) => `${w.series[s.key]} ${w.euro(b[s.key])}`).join(', ')}.`)
     .join(' ');
   return svg(text, height, figures, [...legend, ...body]);
 }
@@ -160,22 +180,41 @@ export function statusChart(bars: readonly CountBar[], text: ChartText): string 
   return svg(text, height, figures, body);
 }
 
-const themeLabel = (theme: string) => theme.replace(/_/g, ' ');
+export interface ImpactChartOptions {
+  locale?: Locale;
+  /** How a theme and a status are named; by default their codes with spaces. */
+  themeLabel?: (theme: Theme) => string;
+  statusLabel?: (status: ProjectStatusCode) => string;
+}
+
+const codeLabel = (code: string) => code.replace(/_/g, ' ');
 
 /** The impact page's three charts, from the impact report (per theme; statuses of every project counted once). */
-export function impactCharts(report: ImpactReport): { achievement: string; money: string; statuses: string } {
+export function impactCharts(
+  report: ImpactReport,
+  options: ImpactChartOptions = {},
+): { achievement: string; money: string; statuses: string } {
+  const { locale = 'en', themeLabel = codeLabel, statusLabel = codeLabel } = options;
+  const t = (it: string, en: string) => (locale === 'it' ? it : en);
   return {
     achievement: achievementChart(
       report.byTheme.map((g) => ({
         label: themeLabel(g.theme!),
         bps: g.averageAchievementBps,
-        note: `${g.indicatorsMeasured} of ${g.indicators.length} indicators measured`,
+        note: t(
+          `${g.indicatorsMeasured} di ${g.indicators.length} indicatori misurati`,
+          `${g.indicatorsMeasured} of ${g.indicators.length} indicators measured`,
+        ),
       })),
       {
         id: 'impact-achievement',
-        title: 'Achievement per theme',
-        description:
+        title: t('Raggiungimento degli obiettivi per tema', 'Achievement per theme'),
+        description: t(
+          'Quota media del percorso dal valore di partenza all’obiettivo raggiunta dagli indicatori misurati di ' +
+            'ogni tema.',
           'Average share of the way from baseline to target reached by the measured indicators of each theme.',
+        ),
+        locale,
       },
     ),
     money: moneyChart(
@@ -187,20 +226,28 @@ export function impactCharts(report: ImpactReport): { achievement: string; money
       })),
       {
         id: 'impact-money',
-        title: 'Money per theme',
-        description:
+        title: t('Risorse per tema', 'Money per theme'),
+        description: t(
+          'Agevolazioni concesse, erogate e recuperate per i progetti di ogni tema; ' +
+            'un progetto con più temi conta sotto ciascuno.',
           'Support granted, disbursed and recovered for the projects of each theme; ' +
-          'a project with several themes counts under each.',
+            'a project with several themes counts under each.',
+        ),
+        locale,
       },
     ),
     statuses: statusChart(
-      Object.entries(report.total.statuses)
+      (Object.entries(report.total.statuses) as [ProjectStatusCode, number][])
         .filter(([, count]) => count > 0)
-        .map(([status, count]) => ({ label: status.replace(/_/g, ' '), count })),
+        .map(([status, count]) => ({ label: statusLabel(status), count })),
       {
         id: 'impact-statuses',
-        title: 'Projects by status',
-        description: 'How many funded projects are in each status.',
+        title: t('Progetti per stato', 'Projects by status'),
+        description: t(
+          'Quanti progetti finanziati sono in ogni stato.',
+          'How many funded projects are in each status.',
+        ),
+        locale,
       },
     ),
   };

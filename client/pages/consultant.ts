@@ -21,6 +21,16 @@ import {
 } from './layout';
 import { requireUser, runRoute, send, statusOf, type PageRequest, type PagesDeps } from './context';
 import { COST_LABELS, DOCUMENT_LABELS, label, THEME_LABELS } from './labels';
+import {
+  isProjectForm,
+  PROJECT_FLASH,
+  projectDocuments,
+  projectForms,
+  projectSection,
+  type ProjectAttempt,
+  type ProjectFormName,
+  type ProjectView,
+} from './project';
 import { discardedInWords, explain, STATE_NAMES } from './refusals';
 
 type Form = Record<string, unknown>;
@@ -28,12 +38,13 @@ const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : Array.i
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 const MAX_ROWS = 30;
 
-type FormName = 'session' | 'preProject' | 'document' | 'complete';
+type FormName = 'session' | 'preProject' | 'document' | 'complete' | ProjectFormName;
 interface Attempt {
   form: FormName;
   values: Form;
   errors: FieldErrors;
   general: string[];
+  info?: string[];
 }
 
 const FLASH = {
@@ -44,6 +55,7 @@ const FLASH = {
   preProject: ['Pre-progetto inviato.', 'Pre-project submitted.'],
   document: ['Documento caricato.', 'Document uploaded.'],
   complete: ['Percorso di accompagnamento chiuso.', 'Accompaniment completed.'],
+  ...PROJECT_FLASH,
 } as const;
 
 const decimal = (v: string) => (/^-?\d+([.,]\d+)?$/.test(v) ? Number(v.replace(',', '.')) : null);
@@ -268,6 +280,22 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
     .execute();
   const flashKey = (p.req.query as Form).ok as keyof typeof FLASH | undefined;
   const flash = flashKey && FLASH[flashKey] ? t(FLASH[flashKey][0], FLASH[flashKey][1]) : null;
+  // A funded application's project comes first: it is what the consultant works on now.
+  const project =
+    view.state === 'funded'
+      ? projectSection(
+          p,
+          view.applicationId,
+          await runRoute<ProjectView>(deps, 'GET', '/applications/:id/project', {
+            user: p.user,
+            req: p.req,
+            reply: p.reply,
+            params: { id },
+          }),
+          await projectDocuments(deps.api.db, id),
+          attempt && isProjectForm(attempt.form) ? (attempt as ProjectAttempt) : undefined,
+        )
+      : '';
   const errorsOf = (form: FormName) => (attempt?.form === form ? attempt.errors : {});
   const valuesOf_ = (form: FormName) => (attempt?.form === form ? attempt.values : {});
   const generalOf = (form: FormName) => (attempt?.form === form ? notice('bad', attempt.general) : html``);
@@ -366,12 +394,16 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
       : '';
 
   const de = errorsOf('document');
+  // The project's documents (evidence, invoices) are listed with the project.
+  const applicationDocuments = view.documents.filter((d) =>
+    (APPLICATION_DOCUMENT_KINDS as readonly string[]).includes(d.kind),
+  );
   const documents = html`<section class="card" aria-labelledby="h-docs">
     <h2 id="h-docs">${t('Documenti', 'Documents')}</h2>
     ${
-      view.documents.length
+      applicationDocuments.length
         ? html`<ul>
-            ${view.documents.map(
+            ${applicationDocuments.map(
               (d) =>
                 html`<li>
                   <a href="/applications/${view.applicationId}/documents/${d.documentId}">${d.filename}</a> ·
@@ -416,7 +448,16 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
     p,
     status,
     view.company.legalName,
-    html`<p><a href="/consulente">← ${t('Le domande del suo soggetto attuatore', "Your body's applications")}</a></p>
+    html`<p>
+        <a href="/consulente"
+          >←
+          ${
+            p.user!.role === 'operator'
+              ? t('Domande e progetti finanziati', 'Applications and funded projects')
+              : t('Le domande del suo soggetto attuatore', "Your body's applications")
+          }</a
+        >
+      </p>
       <h1>${view.company.legalName}</h1>
       <p class="lede">
         ${t('Domanda', 'Application')} ${view.applicationId} ·
@@ -426,7 +467,7 @@ async function applicationPage(deps: PagesDeps, p: PageRequest, id: string, atte
             : ''
         }
       </p>
-      ${flash ? notice('ok', [flash]) : ''} ${accompaniment}${preProject}${documents}`,
+      ${flash ? notice('ok', [flash]) : ''} ${project}${accompaniment}${preProject}${documents}`,
   );
 }
 
@@ -444,11 +485,16 @@ export function consultantPages(app: FastifyInstance, deps: PagesDeps) {
       reply,
       query: { limit: '200' },
     });
+    // Operators come here for every application (and its project); a consultant sees her body's only.
+    const heading =
+      p.user!.role === 'operator'
+        ? t('Domande e progetti finanziati', 'Applications and funded projects')
+        : t('Le domande del suo soggetto attuatore', "Your implementing body's applications");
     return send(
       p,
       200,
-      t('Le domande del soggetto attuatore', "The body's applications"),
-      html`<h1>${t('Le domande del suo soggetto attuatore', "Your implementing body's applications")}</h1>
+      heading,
+      html`<h1>${heading}</h1>
         <section class="card">
           ${
             page.items.length
@@ -484,6 +530,8 @@ export function consultantPages(app: FastifyInstance, deps: PagesDeps) {
     if (!p) return reply;
     return applicationPage(deps, p, req.params.id);
   });
+
+  projectForms(app, deps, consultant, (p, id, attempt, status) => applicationPage(deps, p, id, attempt, status));
 
   /** Runs the JSON route behind a form; refused, the page comes back with what was entered and why. */
   async function command(

@@ -1,6 +1,7 @@
 import type { Locale } from '../../domain/format';
 import type { Theme } from '../../domain/themes';
 import type { DocumentKind } from '../../machines/events';
+import type { ProjectState } from '../../machines/project.machine';
 
 /** Codes people read on the pages, in both languages. */
 
@@ -64,6 +65,34 @@ export const DOCUMENT_LABELS: Record<Locale, Record<DocumentKind, string>> = {
     interim_report: 'Interim report',
     observations: 'Observations',
     other: 'Other document',
+  },
+};
+
+/** A funded project's state (and, on the impact page, its status: a settled project counts under its outcome). */
+export const PROJECT_STATE_LABELS: Record<Locale, Record<ProjectState, string>> = {
+  it: {
+    in_progress: 'in realizzazione',
+    final_report_due: 'relazione finale da inviare',
+    under_verification: 'relazione finale in verifica',
+    reduction_intended: 'riduzione comunicata, in attesa di osservazioni',
+    revocation_intended: 'revoca comunicata, in attesa di osservazioni',
+    closed: 'chiuso',
+    reduced: 'ridotto',
+    revoked: 'revocato',
+    withdrawn: 'rinuncia',
+    settled: 'chiuso, somme dovute restituite',
+  },
+  en: {
+    in_progress: 'in progress',
+    final_report_due: 'final report due',
+    under_verification: 'final report under verification',
+    reduction_intended: 'reduction intended, waiting for observations',
+    revocation_intended: 'revocation intended, waiting for observations',
+    closed: 'closed',
+    reduced: 'reduced',
+    revoked: 'revoked',
+    withdrawn: 'withdrawn',
+    settled: 'closed, everything owed repaid',
   },
 };
 

@@ -9,6 +9,7 @@ import { companyPages } from './company';
 import { consultantPages } from './consultant';
 import { pageRequest, send, statusOf, type PagesDeps } from './context';
 import { html } from './html';
+import { impactPages } from './impact';
 import { notice, words } from './layout';
 import { explain } from './refusals';
 import { signInPages } from './sign-in';
@@ -90,4 +91,5 @@ export async function pagesPlugin(
   companyPages(app, deps, strict);
   commissionPages(app, deps);
   consultantPages(app, deps);
+  impactPages(app, deps);
 }

@@ -1,6 +1,8 @@
-import { formatEuro, type Locale } from '../../domain/format';
+import { formatDay, formatEuro, type Locale } from '../../domain/format';
 import type { ApplicationState } from '../../machines/application.machine';
 import type { UserError } from '../errors';
+import type { ProjectState } from '../../machines/project.machine';
+import { PROJECT_STATE_LABELS } from './labels';
 import { addError, words, type FieldErrors } from './layout';
 
 /*
@@ -45,14 +47,141 @@ const stateName = (locale: Locale, state: string) =>
 
 /** A field path as the pages name their inputs: the JSON body's path without its envelope. */
 export const fieldOf = (path: string) =>
-  path.replace(/^(body|path|query)\./, '').replace(/^(preProject|session|document)\./, '');
+  path.replace(/^(body|path|query)\./, '').replace(/^(preProject|session|document|report|observations)\./, '');
 
 const euroOf = (cents: string, locale: Locale) => formatEuro(Number(cents), locale);
+
+const projectStateName = (locale: Locale, state: string) =>
+  PROJECT_STATE_LABELS[locale][state as ProjectState] ?? state.replace(/_/g, ' ');
+
+/** An amount the machine wrote in English (domain/subsidy.ts euro: always two decimals), as the page writes it. */
+const machineEuro = (amount: string, locale: Locale) => formatEuro(Number(amount.replace(/\D/g, '')), locale);
+
+/** A day as the page writes it, when the machine wrote it YYYY-MM-DD. */
+const dayOf = (day: string, locale: Locale) => (/^\d{4}-\d{2}-\d{2}$/.test(day) ? formatDay(day, locale) : day);
+
+/**
+ * One reason of the project's machine (machines/project.machine.ts: finalReportProblems, interimReportProblems), in
+ * words, on the field of the report form it concerns. Lines are counted from 1 by the machine, from 0 by the form.
+ */
+function projectReasonInWords(reason: string, locale: Locale): { field?: string; text: string }[] | null {
+  const t = words(locale);
+  const row = (n: string) => Number(n) - 1;
+  let m: RegExpExecArray | null;
+  if ((m = /^indicator (\d+) \((.*)\) is missing: /s.exec(reason))) {
+    return [
+      {
+        field: `indicators.${row(m[1]!)}.measured`,
+        text: t(
+          'Manca la misura di questo indicatore: valore, data ed evidenza.',
+          'This indicator is not measured: give the value, the date and the evidence.',
+        ),
+      },
+    ];
+  }
+  if (
+    (m = /^indicator (\d+) \((.*)\) was measured on (\S+), before the project started \(disbursed on (\S+)\)$/s.exec(
+      reason,
+    ))
+  ) {
+    return [
+      {
+        field: `indicators.${row(m[1]!)}.measuredOn`,
+        text: t(
+          `La data della misura (${dayOf(m[3]!, locale)}) precede l’avvio del progetto, ` +
+            `erogato il ${dayOf(m[4]!, locale)}.`,
+          `The date measured (${dayOf(m[3]!, locale)}) is before the project started, ` +
+            `disbursed on ${dayOf(m[4]!, locale)}.`,
+        ),
+      },
+    ];
+  }
+  if ((m = /^cost line (\d+) \((.*)\) reports .* spent without any document/s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.documents`,
+        text: t(
+          'Una spesa va documentata: scelga o carichi le fatture di questa voce (o indichi 0 se non ha speso nulla).',
+          'Money spent needs its documents: choose or upload the invoices for this line ' +
+            '(or give 0 if nothing was spent).',
+        ),
+      },
+    ];
+  }
+  // The verification's two rules (machines/project.machine.ts verificationProblems), on the line's own fields.
+  if ((m = /^cost line (\d+) \((.*)\): (EUR [\d,.]+) accepted of the (EUR [\d,.]+) spent: a cut needs/s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.reason`,
+        text: t(
+          `Accetta ${machineEuro(m[3]!, locale)} su ${machineEuro(m[4]!, locale)} spesi: scriva il motivo del taglio.`,
+          `You accept ${machineEuro(m[3]!, locale)} of the ${machineEuro(m[4]!, locale)} spent: give the reason ` +
+            'for the cut.',
+        ),
+      },
+    ];
+  }
+  if ((m = /^cost line (\d+) \((.*)\): (EUR [\d,.]+) accepted is more than the (EUR [\d,.]+) reported/s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.acceptedCents`,
+        text: t(
+          `Non si può accettare più di quanto speso (${machineEuro(m[4]!, locale)}).`,
+          `No more than was spent (${machineEuro(m[4]!, locale)}) can be accepted.`,
+        ),
+      },
+    ];
+  }
+  if ((m = /^cost line (\d+) \((.*)\) is missing: /s.exec(reason))) {
+    return [
+      {
+        field: `costLines.${row(m[1]!)}.spentCents`,
+        text: t(
+          'Manca l’importo speso per questa voce (0 se nulla).',
+          'The amount spent on this line is missing (0 if nothing).',
+        ),
+      },
+    ];
+  }
+  if (
+    (m =
+      /^(indicator|cost line) (\d+) .*(is given \d+ times|is not in the pre-project|in the pre-project: check)/s.exec(
+        reason,
+      ))
+  ) {
+    const what = m[1] === 'indicator' ? t('L’indicatore', 'Indicator') : t('La voce di costo', 'Cost line');
+    return [
+      {
+        text: t(
+          `${what} ${m[2]} non corrisponde al pre-progetto ammesso: la relazione deve riportare ogni riga una volta, ` +
+            'nell’ordine del pre-progetto.',
+          `${what} ${m[2]} does not match the admitted pre-project: the report gives each line once, in its order.`,
+        ),
+      },
+    ];
+  }
+  if ((m = /^the interim report is dated (\S+), before the project started \(disbursed on (\S+)\)$/.exec(reason))) {
+    return [
+      {
+        field: 'asOf',
+        text: t(
+          `La data della relazione (${dayOf(m[1]!, locale)}) precede l’avvio del progetto, ` +
+            `erogato il ${dayOf(m[2]!, locale)}.`,
+          `The report's date (${dayOf(m[1]!, locale)}) is before the project started, ` +
+            `disbursed on ${dayOf(m[2]!, locale)}.`,
+        ),
+      },
+    ];
+  }
+  return null;
+}
 
 /** One reason of the machine, in words, and the field it concerns when there is one. */
 function reasonInWords(reason: string, locale: Locale): { field?: string; text: string }[] {
   const t = words(locale);
   let m: RegExpExecArray | null;
+  const project = projectReasonInWords(reason, locale);
+  if (project) return project;
   if ((m = /^missing scores for (.+)$/.exec(reason))) {
     return m[1]!.split(', ').map((code) => ({
       field: `scores.${code}`,
@@ -247,7 +376,25 @@ export function explain(err: UserError, locale: Locale): Explained {
             ),
           },
         ]);
-      } else if ((m = /^\w+ refused in \w+: (.*)$/s.exec(err.message))) {
+      } else if ((m = /^the project is (\w+), a final state/.exec(err.message))) {
+        put([
+          {
+            text: t(
+              `Il progetto è ${projectStateName(locale, m[1]!)}: non si può più modificare.`,
+              `The project is ${projectStateName(locale, m[1]!)}: it can no longer change.`,
+            ),
+          },
+        ]);
+      } else if ((m = /^\w+ is not possible while the project is (\w+)/.exec(err.message))) {
+        put([
+          {
+            text: t(
+              `Non è possibile ora: il progetto è nello stato «${projectStateName(locale, m[1]!)}».`,
+              `Not possible now: the project's state is “${projectStateName(locale, m[1]!)}”.`,
+            ),
+          },
+        ]);
+      } else if ((m = /^\w+ refused (?:in \w+|while the project is \w+): (.*)$/s.exec(err.message))) {
         for (const reason of m[1]!.split('; ')) put(reasonInWords(reason, locale));
       } else {
         put(reasonInWords(err.message, locale));

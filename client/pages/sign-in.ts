@@ -254,6 +254,23 @@ export function signInPages(app: FastifyInstance, deps: PagesDeps, strict: { max
             )}
           </p>
           <ul>
+            ${
+              p.user!.role === 'operator'
+                ? html`<li>
+                    <a href="/consulente"
+                      >${t(
+                        'Domande e progetti finanziati: relazioni finali e verifica',
+                        'Applications and funded projects: final reports and verification',
+                      )}</a
+                    >
+                  </li>`
+                : ''
+            }
+            <li>
+              <a href="/impatto"
+                >${t('Impatto del programma: progetti, indicatori, risorse', "The programme's impact")}</a
+              >
+            </li>
             <li><a href="/docs">${t('Riferimento interattivo della API', 'Interactive API reference')}</a></li>
             <li>
               ${t('Le operazioni si fanno con la CLI:', 'Operations go through the CLI:')}

@@ -84,6 +84,16 @@ details summary { cursor: pointer; font-weight: 600; }
 .criterion { border-top: 1px solid var(--line); padding-top: .75rem; margin-top: .75rem; }
 .criterion input { max-width: 8rem; }
 .meter { font-variant-numeric: tabular-nums; }
+.chart-pair { margin: 1rem 0 1.75rem; }
+figure.chart { margin: 0 0 .5rem; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
+table.figures { font-size: .9rem; }
+table.figures th, table.figures td { padding: .45rem .5rem; }
+table.figures th.num { white-space: normal; }
+.row-grid.pairs { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+@media (max-width: 40rem) { .row-grid.pairs { grid-template-columns: 1fr; } }
+.nowrap { white-space: nowrap; }
+.row-title { margin: 0; }
 footer.bottom { max-width: 64rem; margin: 0 auto 2rem; padding: 0 1.25rem; color: var(--muted); font-size: .85rem; }
 @media (max-width: 40rem) { dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .4rem; } }
 `;

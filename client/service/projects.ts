@@ -4,6 +4,7 @@ import type { Executor } from '../../db/repositories/applications';
 import { projectDeadlineOfRow } from '../../db/repositories/projects';
 import { impactReport, type FundedProjectFigures, type ImpactFilter } from '../../domain/impact';
 import type { Theme } from '../../domain/themes';
+import { finalReportDueOn, realisationEndsOn } from '../../machines/project.deadlines';
 import type { ProjectCommand } from '../../machines/project.events';
 import { allowedProjectCommands } from '../../machines/project.explain';
 import { outstandingCents, projectMachine, projectStatus, type ProjectState } from '../../machines/project.machine';
@@ -63,6 +64,9 @@ export async function projectView(db: Executor, applicationId: string) {
     db.selectFrom('recovery_orders').selectAll().where('application_id', '=', applicationId).executeTakeFirst(),
   ]);
   const c = snapshot.context;
+  const deadline = projectDeadlineOfRow(row);
+  const realisationEnd =
+    c.realisationEndedOn ?? realisationEndsOn(c.disbursedOn, c.rules.postAward, c.extension?.months ?? 0);
   return {
     applicationId,
     callId: row.call_id,
@@ -70,10 +74,27 @@ export async function projectView(db: Executor, applicationId: string) {
     status: projectStatus(row.state as ProjectState, c),
     final: snapshot.status !== 'active',
     seq: row.last_seq,
-    deadline: projectDeadlineOfRow(row),
+    deadline,
     allowedCommands: allowedProjectCommands(snapshot),
+    // What the final report must account for: the admitted pre-project's indicators and cost lines, by position.
+    preProject: {
+      version: c.preProjectVersion,
+      title: c.preProject.title,
+      indicators: c.preProject.indicators,
+      costLines: c.preProject.costLines,
+    },
+    admittedGrantCents: c.admittedGrantCents,
+    admittedSubsidyCents: c.admittedSubsidyCents,
     disbursedCents: c.disbursedCents,
     disbursedOn: c.disbursedOn,
+    realisationEndsOn: realisationEnd,
+    // Once the report is in, its due date is history; while it runs, the deadline the workflow's timer keeps.
+    finalReportDueOn: c.finalReport
+      ? null
+      : deadline?.kind === 'final_report'
+        ? deadline.dueOn
+        : finalReportDueOn(realisationEnd, c.rules.postAward),
+    interimReports: c.interimReports,
     extension: c.extension,
     finalReport: c.finalReport,
     verification: c.verification,

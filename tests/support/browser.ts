@@ -145,6 +145,7 @@ export interface PagesSystem {
     members: [Person, Person, Person];
     consultant: Person;
     otherConsultant: Person;
+    auditor: Person;
   };
   /** A link from an e-mail, opened on this test's server. */
   local(link: string): string;
@@ -177,6 +178,7 @@ export async function startPagesSystem(
     ],
     consultant: await person('Carla Neri', 'consultant', { bodyId: 'i3p' }),
     otherConsultant: await person('Nino Fontana', 'consultant', { bodyId: 'nemo' }),
+    auditor: await person('Aldo Revisori', 'auditor'),
   };
   const browser = await launchBrowser().catch(async (err: unknown) => {
     await api.close();

@@ -118,7 +118,10 @@ export const projectIn = (sys: Pick<ProjectSys, 'db'>, id: string, state: Projec
     timeoutMs,
   );
 
-/** Uploads a document for the project as the API does (stored first, by digest): the reference a report names. */
+/**
+ * Uploads a document for the project as the API does (stored first, by digest): the reference a report names. Named
+ * after what it documents, as a person names a file: the pages list a project's documents by their names.
+ */
 export async function upload(
   sys: Pick<ProjectSys, 'db' | 'config'>,
   id: string,
@@ -128,7 +131,7 @@ export async function upload(
   const stored = await storeUpload(sys.db, {
     applicationId: id,
     kind,
-    filename: `${kind}.pdf`,
+    filename: `${text}.pdf`,
     bytes: pdfBytes(`${id} ${kind} ${text}`),
     uploadedBy: operator.actor,
     maxBytes: sys.config.DOCUMENT_MAX_BYTES,
