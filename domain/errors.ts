@@ -8,6 +8,7 @@ export const INPUT_ERROR = {
   assignment: 'InvalidAssignment',
   confirmation: 'InvalidConfirmation',
   session: 'InvalidSession',
+  funding: 'InvalidFunding',
   /** Well formed, but it collides with what is recorded (a session already logged, or already answered): a 409. */
   conflict: 'ConflictingCommand',
 } as const;

@@ -1,6 +1,8 @@
 import { adjust, consume, openCallBudget, release, reserve } from '../../db/repositories/budget';
+import { INPUT_ERROR } from '../../domain/errors';
+import { romeToday } from '../../domain/rome';
 import type { ApplicationEffects } from '../../machines/effects';
-import type { EffectOutcome, StepContext } from './context';
+import { StepInputError, type EffectOutcome, type StepContext } from './context';
 
 export const budgetEffects = {
   /** Reserves the admitted amount, opening the call's ledger with its rules' budget on first use. */
@@ -23,6 +25,13 @@ export const budgetEffects = {
 
   /** A smaller disbursement than admitted frees the difference for the reserve list; the rest is spent. */
   async settleBudget(ctx: StepContext, p: ApplicationEffects['settleBudget']): Promise<EffectOutcome> {
+    // A disbursement is recorded once made: a date ahead would start the project's clock on a guess.
+    const today = romeToday(new Date(ctx.occurredAt));
+    if (ctx.after.disbursedOn && ctx.after.disbursedOn > today) {
+      throw new StepInputError(INPUT_ERROR.funding, [
+        { path: 'disbursedOn', message: `${ctx.after.disbursedOn} is in the future: record a disbursement once made` },
+      ]);
+    }
     const promoted =
       p.finalAmountCents < (ctx.before.admittedCents ?? 0)
         ? (await adjust(ctx.trx, { applicationId: ctx.applicationId, finalAmountCents: p.finalAmountCents })).promoted

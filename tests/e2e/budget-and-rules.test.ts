@@ -114,6 +114,14 @@ describe('the call budget', () => {
     await expect(
       send(sys, id, { type: 'RECORD_FUNDING', amountCents: 2_000_001, disbursedOn: dayFromToday(0) }),
     ).rejects.toMatchObject({ code: 'event_refused' });
+    // Nor is a disbursement dated after today (the system's clock runs 30 days ahead): nothing is recorded.
+    await expect(
+      send(sys, id, { type: 'RECORD_FUNDING', amountCents: 2_000_000, disbursedOn: dayFromToday(40) }),
+    ).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: [{ path: 'disbursedOn', message: expect.stringMatching(/is in the future/) }],
+    });
+    expect(await sys.view(id)).toMatchObject({ state: 'admitted' });
     expect(await ledgerBalance(sys.db, sys.callId)).toBe(before + 2_000_000);
   });
 });
