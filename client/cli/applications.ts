@@ -107,11 +107,14 @@ export function applicationCommands(program: Command) {
 
   addCommand(program, {
     name: 'diagram',
-    description: 'the application state machine as a Mermaid stateDiagram',
-    example: 'innosocial diagram > lifecycle.mmd',
-    run: async (_a, _o, out) => {
+    description: "the application's state machine (or, with --project, the funded project's) as a Mermaid diagram",
+    example: 'innosocial diagram --project > project.mmd',
+    options: [['--project', "the funded project's machine instead of the application's"]],
+    run: async (_a, o, out) => {
       const { mermaidDiagram } = await import('../../machines/diagram');
-      out.print(mermaidDiagram(), mermaidDiagram());
+      const machine = o.project ? (await import('../../machines/project.machine')).projectMachine : undefined;
+      const diagram = mermaidDiagram(machine);
+      out.print(diagram, diagram);
     },
   });
 }

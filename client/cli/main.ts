@@ -53,6 +53,11 @@ export function program(): Command {
 
 /** Runs the command line and exits with its code; the `innosocial` bin calls this. */
 export async function main(argv = process.argv.slice(2)): Promise<never> {
+  // `innosocial list | head`: the reader has gone, which is no error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(outcome.code);
+  });
   const json = argv.includes('--json');
   try {
     await program().parseAsync(argv, { from: 'user' });
