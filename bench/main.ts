@@ -35,6 +35,7 @@ import {
   projectInCommission,
   projectLifecycle,
   projectOpen,
+  resent,
   type BaselineSide,
   type ProjectSide,
 } from './lifecycles';
@@ -430,6 +431,7 @@ async function main() {
   console.log(renderTable(rows));
   const missed = rows.filter((r) => r.met === false).length;
   console.log(`\n${rows.filter((r) => r.met !== null).length - missed} goals met, ${missed} not met`);
+  console.log(`commands the service answered "send it again", sent again: ${resent.count}`);
   await shutdown();
 
   async function shutdown() {

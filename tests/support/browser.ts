@@ -156,7 +156,8 @@ export interface PagesSystem {
 export async function startPagesSystem(
   options: Pick<Parameters<typeof startTestSystem>[0] & object, 'temporalAddress' | 'env'> = {},
 ): Promise<PagesSystem> {
-  const sys = await startTestSystem({ clockOffsetDays: 30, ...options });
+  // Its own database: the queues and lists a page shows are then this file's applications, not every suite's.
+  const sys = await startTestSystem({ clockOffsetDays: 30, privateDatabase: true, ...options });
   const api = buildApi({ config: sys.config, client: sys.client, db: sys.db, ring: sys.ring });
   const base = await api.listen({ host: '127.0.0.1', port: 0 }).catch(async (err: unknown) => {
     await sys.stop();
