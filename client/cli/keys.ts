@@ -20,6 +20,7 @@ function usageText(u: KeyUsage): string {
 
 export function keyCommands(program: Command) {
   const keys = program.command('keys').description('the payload encryption keys');
+  keys.addHelpText('after', '\nExample:\n  innosocial keys usage');
   addCommand(keys, {
     name: 'usage',
     description: 'which keys the histories Temporal keeps still need (read before a key leaves the ring)',
