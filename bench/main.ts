@@ -121,6 +121,8 @@ class WorkerProcess {
   }
 
   async stop() {
+    // Gone already (its benchmark phase ended it, or it crashed): there is nothing left to ask.
+    if (this.child.exitCode !== null || this.child.signalCode !== null || !this.child.connected) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.send({ type: 'stop' } satisfies ToWorker);
     await exited;
