@@ -1,6 +1,6 @@
 import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -582,6 +582,8 @@ async function profile(
   territory: ReturnType<typeof territoryLoader>,
 ) {
   const dir = path.join(work, 'profile');
+  // This run's profiles only: an earlier run's files would be summed in.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const worker = await WorkerProcess.start('project', { ...env('bench-profile'), BENCH_BUNDLE: bundle }, [
     '--cpu-prof',
