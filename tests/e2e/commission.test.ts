@@ -12,7 +12,8 @@ let sys: TestSystem;
 let api: TestApi;
 
 beforeAll(async () => {
-  sys = await startTestSystem({ clockOffsetDays: 30 });
+  // Its own database: a member's list is every forwarded application, and other files forward theirs meanwhile.
+  sys = await startTestSystem({ clockOffsetDays: 30, privateDatabase: true });
   api = await startTestApi(sys);
 });
 afterAll(async () => {
