@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ProjectDeadline } from '../../machines/project.deadlines';
 import type { StoredProjectSnapshot } from '../schema';
 import type { Executor } from './applications';
+import { transitionColumns, type TransitionRow } from './register';
 
 /** The project's register row, created once (a retried funding step finds it there and changes nothing). */
 export async function openProjectRow(
@@ -50,38 +51,8 @@ export const projectDeadlineOfRow = (row: {
       }
     : null;
 
-export async function appendProjectEvent(
-  db: Executor,
-  row: {
-    applicationId: string;
-    seq: number;
-    eventType: string;
-    from: string | null;
-    to: string;
-    actor: string;
-    role: string;
-    payloadDigest: string;
-    occurredAt: string;
-    summary: Record<string, unknown> | null;
-    outcome?: unknown;
-  },
-): Promise<void> {
-  await db
-    .insertInto('project_events')
-    .values({
-      application_id: row.applicationId,
-      seq: row.seq,
-      event_type: row.eventType,
-      from_state: row.from,
-      to_state: row.to,
-      actor: row.actor,
-      role: row.role,
-      payload_digest: row.payloadDigest,
-      occurred_at: row.occurredAt,
-      summary: row.summary === null ? null : JSON.stringify(row.summary),
-      outcome: row.outcome === undefined ? null : JSON.stringify(row.outcome),
-    })
-    .execute();
+export async function appendProjectEvent(db: Executor, row: TransitionRow): Promise<void> {
+  await db.insertInto('project_events').values(transitionColumns(row)).execute();
 }
 
 export async function recordedProjectOutcome(db: Executor, applicationId: string, seq: number): Promise<unknown> {

@@ -33,38 +33,41 @@ export const deadlineOfRow = (row: { deadline_kind: string | null; deadline_at: 
     ? { kind: row.deadline_kind as Deadline['kind'], dueAt: row.deadline_at.toISOString() }
     : null;
 
+/** One recorded transition: a line of an application's audit trail, or of its project's (project_events). */
+export interface TransitionRow {
+  applicationId: string;
+  seq: number;
+  eventType: string;
+  from: string | null;
+  to: string;
+  actor: string;
+  role: string;
+  payloadDigest: string;
+  occurredAt: string;
+  summary: Record<string, unknown> | null;
+  outcome?: unknown;
+}
+
+/** The columns both trails share. */
+export const transitionColumns = (row: TransitionRow) => ({
+  application_id: row.applicationId,
+  seq: row.seq,
+  event_type: row.eventType,
+  from_state: row.from,
+  to_state: row.to,
+  actor: row.actor,
+  role: row.role,
+  payload_digest: row.payloadDigest,
+  occurred_at: row.occurredAt,
+  summary: row.summary === null ? null : JSON.stringify(row.summary),
+  outcome: row.outcome === undefined ? null : JSON.stringify(row.outcome),
+});
+
 /** One line of the audit trail; (application, seq) makes it once only. Returns whether it is new. */
-export async function appendAudit(
-  db: Executor,
-  row: {
-    applicationId: string;
-    seq: number;
-    eventType: string;
-    from: string | null;
-    to: string;
-    actor: string;
-    role: string;
-    payloadDigest: string;
-    occurredAt: string;
-    summary: Record<string, unknown> | null;
-    outcome?: unknown;
-  },
-): Promise<boolean> {
+export async function appendAudit(db: Executor, row: TransitionRow): Promise<boolean> {
   const result = await db
     .insertInto('audit_events')
-    .values({
-      application_id: row.applicationId,
-      seq: row.seq,
-      event_type: row.eventType,
-      from_state: row.from,
-      to_state: row.to,
-      actor: row.actor,
-      role: row.role,
-      payload_digest: row.payloadDigest,
-      occurred_at: row.occurredAt,
-      summary: row.summary === null ? null : JSON.stringify(row.summary),
-      outcome: row.outcome === undefined ? null : JSON.stringify(row.outcome),
-    })
+    .values(transitionColumns(row))
     .onConflict((oc) => oc.columns(['application_id', 'seq']).doNothing())
     .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;

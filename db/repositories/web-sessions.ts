@@ -22,6 +22,22 @@ const USER_COLUMNS = [
   'users.email',
 ] as const;
 
+/** A fresh token for `userId` in `table`, expiring in `ttlMs`: the token is returned once, its digest stored. */
+async function issueToken(
+  db: Executor,
+  table: 'sign_in_links' | 'web_sessions',
+  userId: string,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = newToken();
+  const expiresAt = new Date(Date.now() + ttlMs);
+  await db
+    .insertInto(table)
+    .values({ token_hash: digest(token), user_id: userId, expires_at: expiresAt })
+    .execute();
+  return { token, expiresAt };
+}
+
 /** The active user with this registered address (case-insensitive), if any. */
 export async function activeUserByEmail(db: Executor, email: string): Promise<PublicUser | undefined> {
   return db
@@ -33,19 +49,8 @@ export async function activeUserByEmail(db: Executor, email: string): Promise<Pu
 }
 
 /** A new single-use sign-in link's token for this user, valid for `ttlMs`. */
-export async function createSignInLink(
-  db: Executor,
-  userId: string,
-  ttlMs: number,
-): Promise<{ token: string; expiresAt: Date }> {
-  const token = newToken();
-  const expiresAt = new Date(Date.now() + ttlMs);
-  await db
-    .insertInto('sign_in_links')
-    .values({ token_hash: digest(token), user_id: userId, expires_at: expiresAt })
-    .execute();
-  return { token, expiresAt };
-}
+export const createSignInLink = (db: Executor, userId: string, ttlMs: number) =>
+  issueToken(db, 'sign_in_links', userId, ttlMs);
 
 /** How many links this user was sent since `since`: the sign-in form sends no more than a few. */
 export async function linksSentSince(db: Executor, userId: string, since: Date): Promise<number> {
@@ -92,19 +97,8 @@ export async function useSignInLink(db: Executor, token: string): Promise<Public
 }
 
 /** Opens a session for this user: the cookie's value, shown once. */
-export async function createWebSession(
-  db: Executor,
-  userId: string,
-  ttlMs: number,
-): Promise<{ token: string; expiresAt: Date }> {
-  const token = newToken();
-  const expiresAt = new Date(Date.now() + ttlMs);
-  await db
-    .insertInto('web_sessions')
-    .values({ token_hash: digest(token), user_id: userId, expires_at: expiresAt })
-    .execute();
-  return { token, expiresAt };
-}
+export const createWebSession = (db: Executor, userId: string, ttlMs: number) =>
+  issueToken(db, 'web_sessions', userId, ttlMs);
 
 /** The signed-in user of a session cookie: unexpired, not signed out, the user not revoked. */
 export async function userBySession(db: Executor, token: string | undefined): Promise<PublicUser | undefined> {
